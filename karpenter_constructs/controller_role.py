@@ -1,0 +1,70 @@
+"""The controller's IAM role (IRSA) and upstream's controller policy, attached to it."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_cdktf.documents.iam import controller_policy, irsa_trust_policy
+from karpenter_constructs.base import named
+from karpenter_constructs.cluster import ExistingCluster
+from karpenter_constructs.oidc_provider import OidcProvider
+
+
+class ControllerRole(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: KarpenterConfig,
+        cluster: ExistingCluster,
+        oidc: OidcProvider,
+        queue_arn: str,
+        node_role_arn: str,
+    ) -> None:
+        super().__init__(scope, id)
+        trust = irsa_trust_policy(
+            oidc_provider_arn=oidc.arn,
+            issuer_host=oidc.issuer_host,
+            namespace=config.karpenter.namespace,
+            service_account=config.karpenter.service_account,
+        )
+        self.role = named(
+            IamRole(
+                self,
+                "karpenter_controller",
+                name=config.names.controller_role,
+                description=f"Karpenter controller for EKS cluster {config.cluster_name} (IRSA)",
+                assume_role_policy=json.dumps(trust),
+            )
+        )
+        document = controller_policy(
+            partition=cluster.partition,
+            region=cluster.region,
+            account_id=cluster.account_id,
+            cluster_name=config.cluster_name,
+            queue_arn=queue_arn,
+            node_role_arn=node_role_arn,
+        )
+        self.policy = named(
+            IamPolicy(
+                self,
+                "karpenter_controller_policy",
+                name=config.names.controller_policy,
+                description=f"Karpenter controller policy for EKS cluster {config.cluster_name} (upstream v0.37.2)",
+                policy=json.dumps(document),
+            ),
+            "karpenter_controller",
+        )
+        named(
+            IamRolePolicyAttachment(
+                self, "karpenter_controller_policy_attachment", role=self.role.name, policy_arn=self.policy.arn
+            ),
+            "karpenter_controller",
+        )

@@ -1,0 +1,52 @@
+"""The role Karpenter-launched nodes run as, and the access entry that lets them join the cluster."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformIterator, Token
+from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_cdktf.documents.iam import NODE_MANAGED_POLICIES, ec2_trust_policy, managed_policy_arn
+from karpenter_constructs.base import named
+from karpenter_constructs.cluster import ExistingCluster
+
+
+def ec2_role_with_policies(
+    scope: Construct, *, role_id: str, name: str, description: str, policies: tuple[str, ...], partition: str
+) -> tuple[IamRole, IamRolePolicyAttachment]:
+    """An EC2 instance role with AWS managed policies, attached by for_each keyed on the policy ARN."""
+    role = named(IamRole(scope, role_id, name=name, description=description, assume_role_policy=json.dumps(ec2_trust_policy())))
+    arns = TerraformIterator.from_list([managed_policy_arn(partition, policy) for policy in policies])
+    attachments = named(
+        IamRolePolicyAttachment(scope, f"{role_id}_policies", for_each=arns, role=role.name, policy_arn=Token.as_string(arns.key))
+    )
+    return role, attachments
+
+
+class NodeRole(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+        super().__init__(scope, id)
+        self.role, _ = ec2_role_with_policies(
+            self,
+            role_id="karpenter_node",
+            name=config.names.node_role,
+            description=f"Nodes Karpenter launches for EKS cluster {config.cluster_name}",
+            policies=NODE_MANAGED_POLICIES,
+            partition=cluster.partition,
+        )
+        if config.node_role.access_entry:
+            named(
+                EksAccessEntry(
+                    self,
+                    "karpenter_node_access_entry",
+                    cluster_name=config.cluster_name,
+                    principal_arn=self.role.arn,
+                    type="EC2_LINUX",
+                ),
+                "karpenter_node",
+            )

@@ -1,0 +1,57 @@
+"""The small on-demand managed node group the controller runs on, tainted to keep workloads off.
+
+Karpenter must not run on nodes it manages (consolidating its own node would stop it), so the
+controller is pinned here by label and tolerates the taint.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.eks_node_group import (
+    EksNodeGroup,
+    EksNodeGroupScalingConfig,
+    EksNodeGroupTaint,
+    EksNodeGroupUpdateConfig,
+)
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_cdktf.documents.iam import SYSTEM_NODE_MANAGED_POLICIES
+from karpenter_constructs.base import named
+from karpenter_constructs.cluster import ExistingCluster
+from karpenter_constructs.node_role import ec2_role_with_policies
+
+
+class SystemNodeGroup(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+        super().__init__(scope, id)
+        settings = config.system_node_group
+        role, attachments = ec2_role_with_policies(
+            self,
+            role_id="system_node",
+            name=config.names.system_node_role,
+            description=f"System managed node group of EKS cluster {config.cluster_name}",
+            policies=SYSTEM_NODE_MANAGED_POLICIES,
+            partition=cluster.partition,
+        )
+        self.node_group = named(
+            EksNodeGroup(
+                self,
+                "system",
+                cluster_name=config.cluster_name,
+                node_group_name=config.names.system_node_group,
+                node_role_arn=role.arn,
+                subnet_ids=list(settings.subnet_ids) or cluster.subnet_ids,
+                capacity_type="ON_DEMAND",
+                instance_types=list(settings.instance_types),
+                ami_type=settings.ami_type,
+                disk_size=settings.disk_size,
+                scaling_config=EksNodeGroupScalingConfig(
+                    min_size=settings.min_size, desired_size=settings.desired_size, max_size=settings.max_size
+                ),
+                update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
+                labels=dict(settings.labels),
+                taint=[EksNodeGroupTaint(key=t.key, value=t.value or None, effect=t.effect) for t in settings.taints],
+                # Nodes need their policies to join, and to drain cleanly on destroy.
+                depends_on=[attachments],
+            )
+        )

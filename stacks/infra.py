@@ -1,0 +1,79 @@
+"""Stack 1: every AWS piece Karpenter needs, for an existing cluster (karpenter.tf)."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
+from cdktf_cdktf_provider_tls.provider import TlsProvider
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_constructs.base import named
+from karpenter_constructs.cluster import ExistingCluster
+from karpenter_constructs.controller_role import ControllerRole
+from karpenter_constructs.discovery_tags import DiscoveryTags
+from karpenter_constructs.interruption_queue import InterruptionQueue
+from karpenter_constructs.node_role import NodeRole
+from karpenter_constructs.oidc_provider import OidcProvider
+from karpenter_constructs.system_node_group import SystemNodeGroup
+
+
+def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
+    aws = config.aws
+    return AwsProvider(
+        scope,
+        "aws",
+        region=config.region,
+        default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))] if config.tags else None,
+        endpoints=[AwsProviderEndpoints(**aws.endpoints)] if aws.endpoints else None,
+        skip_credentials_validation=aws.skip_credentials_validation or None,
+        skip_metadata_api_check="true" if aws.skip_metadata_api_check else None,
+        skip_region_validation=aws.skip_region_validation or None,
+    )
+
+
+def local_backend(stack: TerraformStack, name: str) -> None:
+    """State beside the project, not in cdktf.out/ (rebuilt on every synth); relative, so output is portable."""
+    LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
+
+
+class InfraStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig) -> None:
+        super().__init__(scope, name)
+        local_backend(self, name)
+        aws_provider(self, config)
+        if not config.oidc.thumbprints:
+            TlsProvider(self, "tls")
+
+        cluster = ExistingCluster(self, "cluster", cluster_name=config.cluster_name)
+        oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster)
+        node = NodeRole(self, "node_role", config=config, cluster=cluster)
+        interruption = InterruptionQueue(self, "interruption", config=config)
+        controller = ControllerRole(
+            self,
+            "controller",
+            config=config,
+            cluster=cluster,
+            oidc=oidc,
+            queue_arn=interruption.queue.arn,
+            node_role_arn=node.role.arn,
+        )
+        DiscoveryTags(self, "discovery", config=config, cluster=cluster)
+        SystemNodeGroup(self, "system_node_group", config=config, cluster=cluster)
+
+        # What the chart stack and operators need; cdktf turns uses in other stacks into remote state reads.
+        self.cluster_name = config.cluster_name
+        self.cluster_endpoint = cluster.eks.endpoint
+        self.cluster_certificate_authority = cluster.eks.certificate_authority.get(0).data
+        self.controller_role_arn = controller.role.arn
+        self.interruption_queue_name = interruption.queue.name
+        self.node_role_name = node.role.name
+        for output_name, value, description in (
+            ("karpenter_controller_role_arn", controller.role.arn, "IAM role ARN for the Karpenter controller (IRSA)"),
+            ("karpenter_interruption_queue_name", interruption.queue.name, "SQS queue name for interruption handling"),
+            ("karpenter_node_role_name", node.role.name, "IAM role name for Karpenter nodes (EC2NodeClass spec.role)"),
+            ("karpenter_node_role_arn", node.role.arn, "IAM role ARN for Karpenter nodes"),
+            ("oidc_provider_arn", oidc.arn, "ARN of the cluster's IAM OIDC provider"),
+            ("cluster_endpoint", cluster.eks.endpoint, "Kubernetes API endpoint of the cluster"),
+        ):
+            named(TerraformOutput(self, output_name, value=value, description=description))

@@ -1,0 +1,105 @@
+"""Shared fixtures: configs, synthesized stacks, and the tools some tests need."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from karpenter_cdktf.config import KarpenterConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = Path(__file__).resolve().parent / "reference"
+EXAMPLE_CONFIG = ROOT / "examples" / "aws-2026-eks.yaml"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(available: bool, what: str) -> None:
+    """Skip when a tool is missing on a developer machine; fail in CI, which must have it."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing, and CI is supposed to have it", pytrace=False)
+    pytest.skip(f"{what} is missing")
+
+
+def example_data() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE_CONFIG.read_text())
+
+
+def make_config(**overrides: Any) -> KarpenterConfig:
+    """The example configuration with top-level keys replaced."""
+    return KarpenterConfig.model_validate({**example_data(), **overrides})
+
+
+def config_for_cluster(name: str) -> KarpenterConfig:
+    """The example configuration moved to another cluster, discovery selectors and role names included."""
+    return KarpenterConfig.model_validate(json.loads(json.dumps(example_data()).replace("aws-2026-eks", name)))
+
+
+def synth(config: KarpenterConfig, outdir: Path) -> dict[str, dict[str, Any]]:
+    """Synthesize all stacks of `config` into `outdir`; returns each stack's JSON by stack name."""
+    from stacks.app import build_app
+
+    build_app(config, str(outdir)).synth()
+    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
+
+
+@pytest.fixture(scope="session")
+def example_config() -> KarpenterConfig:
+    return make_config()
+
+
+@pytest.fixture(scope="session")
+def example_stacks(example_config: KarpenterConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    return synth(example_config, tmp_path_factory.mktemp("example") / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def infra(example_stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return example_stacks["infra"]
+
+
+@pytest.fixture(scope="session")
+def synth_config(tmp_path_factory: pytest.TempPathFactory):
+    """Synthesize any config in this process (jsii starts once per session)."""
+
+    def _synth(config: KarpenterConfig) -> dict[str, dict[str, Any]]:
+        return synth(config, tmp_path_factory.mktemp("synth") / "cdktf.out")
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    path = shutil.which("terraform")
+    require(path is not None, "the terraform binary")
+    return path
+
+
+@pytest.fixture(scope="session")
+def provider_mirror() -> Path:
+    mirror = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
+    require(
+        (mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0").is_dir(),
+        f"the hashicorp/aws 5.100.0 filesystem mirror (TF_PROVIDER_MIRROR={mirror})",
+    )
+    return mirror
+
+
+def resource(stack: dict[str, Any], address: str) -> dict[str, Any]:
+    """`resource(stack, "aws_iam_role.karpenter_controller")`; `data.` prefix for data sources."""
+    section = "resource"
+    if address.startswith("data."):
+        section, address = "data", address.removeprefix("data.")
+    kind, name = address.split(".", 1)
+    return stack[section][kind][name]
+
+
+def policy(stack: dict[str, Any], address: str, attribute: str = "policy") -> dict[str, Any]:
+    return json.loads(resource(stack, address)[attribute])

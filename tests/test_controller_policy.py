@@ -1,0 +1,96 @@
+"""The controller policy is upstream's v0.37.2 KarpenterControllerPolicy, statement for statement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from karpenter_cdktf.documents.iam import controller_policy
+from tests.conftest import REFERENCE, policy
+
+PARTITION = "${data.aws_partition.current.partition}"
+REGION = "${data.aws_region.current.name}"
+ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
+NODE_ROLE_ARN = "${aws_iam_role.karpenter_node.arn}"
+
+
+def reference_policy(*, partition: str, region: str, account: str, cluster: str, queue_arn: str, node_role_arn: str) -> dict:
+    text = (REFERENCE / "controller-policy.json").read_text()
+    for placeholder, value in {
+        "${AWS::Partition}": partition,
+        "${AWS::Region}": region,
+        "${AWS::AccountId}": account,
+        "${ClusterName}": cluster,
+        "${KarpenterInterruptionQueue.Arn}": queue_arn,
+        "${KarpenterNodeRole.Arn}": node_role_arn,
+    }.items():
+        text = text.replace(placeholder, value)
+    return json.loads(text)
+
+
+def as_set(value: str | list[str]) -> set[str]:
+    return {value} if isinstance(value, str) else set(value)
+
+
+LITERAL = dict(
+    partition="aws-cn",
+    region="cn-north-1",
+    account="210987654321",
+    cluster="blue",
+    queue_arn="arn:aws-cn:sqs:cn-north-1:210987654321:blue-karpenter-interruption",
+    node_role_arn="arn:aws-cn:iam::210987654321:role/blue-karpenter-node",
+)
+
+
+def built(**values: str) -> dict:
+    return controller_policy(
+        partition=values["partition"],
+        region=values["region"],
+        account_id=values["account"],
+        cluster_name=values["cluster"],
+        queue_arn=values["queue_arn"],
+        node_role_arn=values["node_role_arn"],
+    )
+
+
+def test_policy_equals_reference_exactly():
+    assert built(**LITERAL) == reference_policy(**LITERAL)
+
+
+@pytest.mark.parametrize("index", range(16))
+def test_each_statement_matches_reference(index):
+    ours = built(**LITERAL)["Statement"][index]
+    upstream = reference_policy(**LITERAL)["Statement"][index]
+    assert ours["Sid"] == upstream["Sid"]
+    assert ours["Effect"] == upstream["Effect"] == "Allow"
+    assert as_set(ours["Action"]) == as_set(upstream["Action"]), ours["Sid"]
+    assert as_set(ours["Resource"]) == as_set(upstream["Resource"]), ours["Sid"]
+    assert ours.get("Condition") == upstream.get("Condition"), ours["Sid"]
+
+
+def test_sixteen_statements_with_upstream_sids():
+    sids = [s["Sid"] for s in built(**LITERAL)["Statement"]]
+    assert len(sids) == 16 and len(set(sids)) == 16
+    assert "AllowScopedInstanceProfileCreationActions" in sids  # the seed's older list lacks these
+    assert "AllowPassingInstanceRole" in sids
+
+
+def test_synthesized_policy_wires_terraform_references(infra, example_config):
+    synthesized = policy(infra, "aws_iam_policy.karpenter_controller")
+    assert synthesized == reference_policy(
+        partition=PARTITION,
+        region=REGION,
+        account=ACCOUNT,
+        cluster=example_config.cluster_name,
+        queue_arn=QUEUE_ARN,
+        node_role_arn=NODE_ROLE_ARN,
+    )
+
+
+def test_policy_is_attached_to_the_controller_role(infra):
+    attachment = infra["resource"]["aws_iam_role_policy_attachment"]["karpenter_controller"]
+    assert attachment["role"] == "${aws_iam_role.karpenter_controller.name}"
+    assert attachment["policy_arn"] == "${aws_iam_policy.karpenter_controller.arn}"
+    assert infra["resource"]["aws_iam_policy"]["karpenter_controller"]["name"] == "aws-2026-eks-karpenter-controller"
