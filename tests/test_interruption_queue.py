@@ -7,7 +7,8 @@ import json
 import pytest
 
 from karpenter_cdktf.config import NAME_LIMITS
-from tests.conftest import REFERENCE, config_for_cluster, make_config, policy, resource
+from karpenter_cdktf.config import KarpenterConfig
+from tests.conftest import REFERENCE, config_for_cluster, example_data, policy, resource
 
 QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
 UPSTREAM_RULES = {
@@ -73,6 +74,8 @@ def test_rule_names_are_per_cluster_and_fit_64_characters(synth_config):
 
 def test_longest_allowed_prefix_still_fits(synth_config):
     prefix = "p" * (64 - len(NAME_LIMITS["interruption rule"][0]))
-    stack = synth_config(make_config(name_prefix=prefix))["infra"]
+    data = example_data()
+    del data["node_classes"][0]["spec"]["role"]  # defaults to the (renamed) node role
+    stack = synth_config(KarpenterConfig.model_validate({**data, "name_prefix": prefix}))["infra"]
     assert max(len(r["name"]) for r in stack["resource"]["aws_cloudwatch_event_rule"].values()) == 64
 
