@@ -10,12 +10,26 @@ import karpenter_constructs  # noqa: F401  (registers the bare provider packages
 from cdktf import App
 
 from karpenter_cdktf.config import KarpenterConfig
+from karpenter_constructs.cluster_access import ClusterAccess
+from stacks.chart import ChartStack
+from stacks.crds import CrdsStack
 from stacks.infra import InfraStack
 
 
 def build_app(config: KarpenterConfig, outdir: str) -> App:
+    """infra -> crds -> chart; `cdktf deploy '*'` follows the dependencies, `cdktf destroy '*'` reverses them."""
     app = App(outdir=outdir)
-    InfraStack(app, "infra", config=config)
+    infra = InfraStack(app, "infra", config=config)
+    access = ClusterAccess(
+        name=config.cluster_name,
+        region=config.region,
+        endpoint=infra.cluster_endpoint,
+        certificate_authority=infra.cluster_certificate_authority,
+    )
+    crds = CrdsStack(app, "crds", config=config, access=access)
+    chart = ChartStack(app, "chart", config=config, infra=infra, access=access)
+    crds.add_dependency(infra)
+    chart.add_dependency(crds)
     return app
 
 

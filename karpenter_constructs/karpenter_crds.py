@@ -1,0 +1,65 @@
+"""Karpenter's CRDs through upstream's `karpenter-crd` chart, confirmed Established before the stack completes.
+
+`kubernetes_manifest` reads a CRD's schema when it is planned, so NodePools cannot be planned
+in the stack that installs their CRDs (hashicorp/terraform-provider-kubernetes#1367). This
+construct lives in its own stack; reading each CRD back after the release, with a
+postcondition on its Established condition, fails this stack's apply rather than letting the
+chart stack be planned against CRDs the API server does not serve yet.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_helm.release import Release
+from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKubernetesResource
+from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
+from constructs import Construct
+
+from karpenter_cdktf.config import KARPENTER_VERSION, KarpenterConfig
+from karpenter_constructs.base import named
+
+CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
+CRDS = {
+    "nodepools": "nodepools.karpenter.sh",
+    "nodeclaims": "nodeclaims.karpenter.sh",
+    "ec2nodeclasses": "ec2nodeclasses.karpenter.k8s.aws",
+}
+ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'
+
+
+class KarpenterCrds(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig) -> None:
+        super().__init__(scope, id)
+        namespace = config.karpenter.namespace
+        depends_on = []
+        if config.karpenter.create_namespace:
+            created = named(NamespaceV1(self, "karpenter_namespace", metadata={"name": namespace}), "karpenter")
+            depends_on.append(created)
+        self.release = named(
+            Release(
+                self,
+                "karpenter_crd",
+                name="karpenter-crd",
+                repository=CHART_REPOSITORY,
+                chart="karpenter-crd",
+                version=KARPENTER_VERSION,
+                namespace=namespace,
+                wait=True,
+                timeout=config.karpenter.helm_timeout_seconds,
+                depends_on=depends_on or None,
+            )
+        )
+        for short_name, crd_name in CRDS.items():
+            named(
+                DataKubernetesResource(
+                    self,
+                    f"crd_{short_name}",
+                    api_version="apiextensions.k8s.io/v1",
+                    kind="CustomResourceDefinition",
+                    metadata={"name": crd_name},
+                    depends_on=[self.release],
+                    lifecycle=TerraformResourceLifecycle(
+                        postcondition=[{"condition": ESTABLISHED, "errorMessage": f"CRD {crd_name} is not Established yet."}]
+                    ),
+                )
+            )

@@ -1,0 +1,48 @@
+"""The `karpenter` chart 0.37.2: the controller, with IRSA, pinned to the system node group."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
+
+from karpenter_cdktf.config import KARPENTER_VERSION, KarpenterConfig
+from karpenter_cdktf.documents.helm_values import controller_values
+from karpenter_constructs.base import named
+from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
+
+
+class KarpenterRelease(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: KarpenterConfig,
+        cluster_endpoint: str,
+        interruption_queue: str,
+        controller_role_arn: str,
+    ) -> None:
+        super().__init__(scope, id)
+        values = controller_values(
+            config,
+            cluster_endpoint=cluster_endpoint,
+            interruption_queue=interruption_queue,
+            controller_role_arn=controller_role_arn,
+        )
+        self.release = named(
+            Release(
+                self,
+                "karpenter",
+                name="karpenter",
+                repository=CHART_REPOSITORY,
+                chart="karpenter",
+                version=KARPENTER_VERSION,
+                namespace=config.karpenter.namespace,
+                skip_crds=True,  # the crds stack owns them, and upgrades them with the karpenter-crd chart
+                wait=True,
+                timeout=config.karpenter.helm_timeout_seconds,
+                values=[json.dumps(values, indent=2)],
+            )
+        )

@@ -1,0 +1,47 @@
+"""EC2NodeClass and NodePool objects, created after the controller and deleted before it.
+
+Destroy order is what keeps EC2 instances from being orphaned: each NodePool depends on its
+node class and both on the release, so Terraform deletes NodePools first (Karpenter drains and
+terminates their nodes), then node classes (whose finalizer waits until no NodeClaim uses
+them), and only then the controller.
+"""
+
+from __future__ import annotations
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest, ManifestTimeouts
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_cdktf.documents.manifests import node_class_manifest, node_pool_manifest
+from karpenter_constructs.base import named
+
+# Deleting a node class waits for every node it launched to drain and terminate.
+NODE_CLASS_DELETE_TIMEOUT = "30m"
+
+
+class NodePools(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, controller: ITerraformDependable) -> None:
+        super().__init__(scope, id)
+        node_classes = {}
+        for node_class in config.node_classes:
+            node_classes[node_class.name] = named(
+                Manifest(
+                    self,
+                    f"ec2nodeclass_{node_class.name}",
+                    manifest=node_class_manifest(config, node_class),
+                    depends_on=[controller],
+                    timeouts=ManifestTimeouts(delete=NODE_CLASS_DELETE_TIMEOUT),
+                )
+            )
+        for node_pool in config.node_pools:
+            node_class = node_classes[node_pool.spec.template.spec.nodeClassRef.name]
+            named(
+                Manifest(
+                    self,
+                    f"nodepool_{node_pool.name}",
+                    manifest=node_pool_manifest(node_pool),
+                    depends_on=[controller, node_class],
+                    timeouts=ManifestTimeouts(delete=NODE_CLASS_DELETE_TIMEOUT),
+                )
+            )

@@ -1,0 +1,28 @@
+"""Stack 3: the Karpenter controller chart, then the node classes and node pools it serves."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
+from karpenter_constructs.karpenter_release import KarpenterRelease
+from karpenter_constructs.node_pools import NodePools
+from stacks.infra import InfraStack, local_backend
+
+
+class ChartStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig, infra: InfraStack, access: ClusterAccess) -> None:
+        super().__init__(scope, name)
+        local_backend(self, name)
+        kubernetes_providers(self, access)
+        controller = KarpenterRelease(
+            self,
+            "controller",
+            config=config,
+            cluster_endpoint=infra.cluster_endpoint,
+            interruption_queue=infra.interruption_queue_name,
+            controller_role_arn=infra.controller_role_arn,
+        )
+        NodePools(self, "node_pools", config=config, controller=controller.release)

@@ -1,0 +1,19 @@
+"""Stack 2: Karpenter's CRDs, installed and Established before the chart stack is planned."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from constructs import Construct
+
+from karpenter_cdktf.config import KarpenterConfig
+from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
+from karpenter_constructs.karpenter_crds import KarpenterCrds
+from stacks.infra import local_backend
+
+
+class CrdsStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig, access: ClusterAccess) -> None:
+        super().__init__(scope, name)
+        local_backend(self, name)
+        kubernetes_providers(self, access)
+        KarpenterCrds(self, "crds", config=config)
