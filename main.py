@@ -27,7 +27,11 @@ def main() -> int:
 
     from stacks.app import synthesize
 
-    synthesize(config, os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    try:
+        synthesize(config, os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    except ConfigError as error:  # problems only the assembled stacks reveal, e.g. an adoption address
+        print(f"error: {config_path}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

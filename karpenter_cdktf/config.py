@@ -153,6 +153,81 @@ class SystemNodeGroupSettings(Strict):
         return self
 
 
+# Terraform state backends, one state per stack. Stack names carry the environment.
+RelativeDir = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/?$", max_length=200)]
+KeyPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", max_length=200)]
+Address = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(\[\"[^\"]+\"\])?$")]
+RuleName = Annotated[str, StringConstraints(pattern=r"^[\.\-_A-Za-z0-9]{1,64}$")]
+
+
+class LocalBackendSettings(Strict):
+    """State files `terraform.<stack>.tfstate` in `directory`, relative to the project (never inside cdktf.out/)."""
+
+    type: Literal["local"] = "local"
+    directory: RelativeDir = "."
+
+    @field_validator("directory")
+    @classmethod
+    def _inside_project(cls, directory: str) -> str:
+        if ".." in directory.split("/"):
+            raise ValueError("must stay inside the project: a relative path without '..'")
+        return directory
+
+
+class S3BackendSettings(Strict):
+    """One object per stack: `s3://<bucket>/<key_prefix>/<stack>.tfstate`, encrypted and locked."""
+
+    type: Literal["s3"]
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    key_prefix: KeyPrefix = "karpenter"
+    region: AwsRegion
+    encrypt: Literal[True] = True
+    kms_key_id: Annotated[str, StringConstraints(min_length=1)] | None = None
+    use_lockfile: bool = True
+    dynamodb_table: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,255}$")] | None = None
+
+    @model_validator(mode="after")
+    def _locked(self) -> S3BackendSettings:
+        if not self.use_lockfile and self.dynamodb_table is None:
+            raise ValueError(
+                "state must be locked: keep use_lockfile: true (S3 native locking, Terraform >= 1.10) or set dynamodb_table"
+            )
+        return self
+
+
+class CloudBackendSettings(Strict):
+    """HCP Terraform / Terraform Enterprise: one named workspace per stack, `<workspace_prefix><stack>`.
+
+    Named, because cdktf reads another stack's outputs through `terraform_remote_state`, which
+    needs a workspace name (tag-selected workspaces cannot be referenced).
+    """
+
+    type: Literal["cloud"]
+    organization: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
+    hostname: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+$")] = "app.terraform.io"
+    workspace_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]*$", max_length=60)] = "karpenter-"
+    project: Annotated[str, StringConstraints(min_length=1)] | None = None
+
+
+class NameOverrides(Strict):
+    """Physical names to keep when adopting resources an earlier configuration created (renaming replaces them)."""
+
+    system_node_group: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,62}$")] | None = None
+    system_node_role: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")] | None = None
+    interruption_rules: dict[Literal["spot", "rebalance", "state_change", "health_event"], RuleName] = {}
+
+
+class AdoptionSettings(Strict):
+    """Taking over an existing state (e.g. one karpenter.tf applied) without replacing what it created.
+
+    `moved`: address in the existing state -> address in the infra stack (a `moved` block each).
+    `imports`: address in the infra stack -> ID of an existing resource not yet in any state (an `import` block each).
+    """
+
+    moved: dict[Address, Address] = {}
+    imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = {}
+
+
 class NodeClass(Strict):
     name: DnsLabel
     spec: EC2NodeClassSpec
@@ -166,7 +241,13 @@ class NodePool(Strict):
 class KarpenterConfig(Strict):
     cluster_name: ClusterName
     region: AwsRegion
+    environment: DnsLabel | None = None
     name_prefix: NamePrefix | None = None
+    names: NameOverrides = NameOverrides()
+    backend: Annotated[LocalBackendSettings | S3BackendSettings | CloudBackendSettings, Field(discriminator="type")] = (
+        LocalBackendSettings()
+    )
+    adoption: AdoptionSettings = AdoptionSettings()
     tags: dict[Annotated[str, StringConstraints(min_length=1, max_length=128)], Annotated[str, StringConstraints(max_length=256)]] = {}
     aws: AwsSettings = AwsSettings()
     oidc: OidcSettings = OidcSettings()
@@ -183,8 +264,12 @@ class KarpenterConfig(Strict):
         return self.name_prefix or self.cluster_name
 
     @property
-    def names(self) -> ResourceNames:
-        return ResourceNames(self.prefix)
+    def resource_names(self) -> ResourceNames:
+        return ResourceNames(self.prefix, self.names)
+
+    def stack_name(self, base: str) -> str:
+        """`infra`, or `<environment>-infra`: two environments never share a stack, a state or a workspace."""
+        return f"{self.environment}-{base}" if self.environment else base
 
     @model_validator(mode="after")
     def _name_lengths(self) -> KarpenterConfig:
@@ -221,12 +306,12 @@ class KarpenterConfig(Strict):
         for index, node_class in enumerate(self.node_classes):
             where = f"node_classes[{index}].spec"
             role = node_class.spec.role
-            if role is not None and role != self.names.node_role:
+            if role is not None and role != self.resource_names.node_role:
                 raise CrossFieldError(
                     f"{where}.role",
                     role,
                     "the controller policy may only pass the infra stack's node role to EC2; "
-                    f"allowed: {self.names.node_role!r}, or omit role to get it",
+                    f"allowed: {self.resource_names.node_role!r}, or omit role to get it",
                 )
             for kind, terms in (
                 ("subnetSelectorTerms", node_class.spec.subnetSelectorTerms),
@@ -272,19 +357,21 @@ class KarpenterConfig(Strict):
 
 
 class ResourceNames:
-    """The AWS names this app creates, all derived from one prefix (cluster name by default)."""
+    """The AWS names this app creates: derived from one prefix (the cluster name by default), unless overridden."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, overrides: NameOverrides) -> None:
         self.controller_role = f"{prefix}-karpenter-controller"
         self.controller_policy = f"{prefix}-karpenter-controller"
         self.node_role = f"{prefix}-karpenter-node"
-        self.system_node_role = f"{prefix}-system-node"
-        self.system_node_group = f"{prefix}-system"
+        self.system_node_role = overrides.system_node_role or f"{prefix}-system-node"
+        self.system_node_group = overrides.system_node_group or f"{prefix}-system"
         self.interruption_queue = f"{prefix}-karpenter-interruption"
         self.oidc_provider = f"{prefix}-eks-oidc"
+        self._rule_overrides = overrides.interruption_rules
 
     def interruption_rule(self, kind: str) -> str:
-        return f"{self.interruption_queue}-{kind}"
+        """`kind` is a key of INTERRUPTION_RULES (`state_change`); names use hyphens (`...-state-change`)."""
+        return self._rule_overrides.get(kind) or f"{self.interruption_queue}-{kind.replace('_', '-')}"
 
 
 class ConfigError(Exception):

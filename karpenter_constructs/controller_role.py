@@ -39,7 +39,7 @@ class ControllerRole(Construct):
             IamRole(
                 self,
                 "karpenter_controller",
-                name=config.names.controller_role,
+                name=config.resource_names.controller_role,
                 description=f"Karpenter controller for EKS cluster {config.cluster_name} (IRSA)",
                 assume_role_policy=json.dumps(trust),
             )
@@ -56,7 +56,7 @@ class ControllerRole(Construct):
             IamPolicy(
                 self,
                 "karpenter_controller_policy",
-                name=config.names.controller_policy,
+                name=config.resource_names.controller_policy,
                 description=f"Karpenter controller policy for EKS cluster {config.cluster_name} (upstream v0.37.2)",
                 policy=json.dumps(document),
             ),

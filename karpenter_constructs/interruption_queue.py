@@ -18,7 +18,7 @@ from karpenter_constructs.base import named
 class InterruptionQueue(Construct):
     def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig) -> None:
         super().__init__(scope, id)
-        names = config.names
+        names = config.resource_names
         self.queue = named(
             SqsQueue(
                 self,
@@ -40,7 +40,7 @@ class InterruptionQueue(Construct):
                 CloudwatchEventRule(
                     self,
                     f"karpenter_interruption_{kind}",
-                    name=names.interruption_rule(kind.replace("_", "-")),
+                    name=names.interruption_rule(kind),
                     description=rule["description"],
                     event_pattern=json.dumps(rule["pattern"]),
                 )

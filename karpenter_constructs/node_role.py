@@ -34,7 +34,7 @@ class NodeRole(Construct):
         self.role, _ = ec2_role_with_policies(
             self,
             role_id="karpenter_node",
-            name=config.names.node_role,
+            name=config.resource_names.node_role,
             description=f"Nodes Karpenter launches for EKS cluster {config.cluster_name}",
             policies=NODE_MANAGED_POLICIES,
             partition=cluster.partition,

@@ -27,7 +27,7 @@ class OidcProvider(Construct):
                 url=cluster.issuer_url,
                 client_id_list=["sts.amazonaws.com"],
                 thumbprint_list=thumbprints,
-                tags={"Name": config.names.oidc_provider},
+                tags={"Name": config.resource_names.oidc_provider},
             )
         )
         self.arn = self.provider.arn

@@ -28,7 +28,7 @@ class SystemNodeGroup(Construct):
         role, attachments = ec2_role_with_policies(
             self,
             role_id="system_node",
-            name=config.names.system_node_role,
+            name=config.resource_names.system_node_role,
             description=f"System managed node group of EKS cluster {config.cluster_name}",
             policies=SYSTEM_NODE_MANAGED_POLICIES,
             partition=cluster.partition,
@@ -38,7 +38,7 @@ class SystemNodeGroup(Construct):
                 self,
                 "system",
                 cluster_name=config.cluster_name,
-                node_group_name=config.names.system_node_group,
+                node_group_name=config.resource_names.system_node_group,
                 node_role_arn=role.arn,
                 subnet_ids=list(settings.subnet_ids) or cluster.subnet_ids,
                 capacity_type="ON_DEMAND",

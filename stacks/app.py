@@ -19,15 +19,15 @@ from stacks.infra import InfraStack
 def build_app(config: KarpenterConfig, outdir: str) -> App:
     """infra -> crds -> chart; `cdktf deploy '*'` follows the dependencies, `cdktf destroy '*'` reverses them."""
     app = App(outdir=outdir)
-    infra = InfraStack(app, "infra", config=config)
+    infra = InfraStack(app, config.stack_name("infra"), config=config)
     access = ClusterAccess(
         name=config.cluster_name,
         region=config.region,
         endpoint=infra.cluster_endpoint,
         certificate_authority=infra.cluster_certificate_authority,
     )
-    crds = CrdsStack(app, "crds", config=config, access=access)
-    chart = ChartStack(app, "chart", config=config, infra=infra, access=access)
+    crds = CrdsStack(app, config.stack_name("crds"), config=config, access=access)
+    chart = ChartStack(app, config.stack_name("chart"), config=config, infra=infra, access=access)
     crds.add_dependency(infra)
     chart.add_dependency(crds)
     return app

@@ -9,13 +9,14 @@ from karpenter_cdktf.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_release import KarpenterRelease
 from karpenter_constructs.node_pools import NodePools
-from stacks.infra import InfraStack, local_backend
+from stacks.infra import InfraStack
+from stacks.state import configure_backend
 
 
 class ChartStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig, infra: InfraStack, access: ClusterAccess) -> None:
         super().__init__(scope, name)
-        local_backend(self, name)
+        configure_backend(self, name, config)
         kubernetes_providers(self, access)
         controller = KarpenterRelease(
             self,

@@ -8,12 +8,12 @@ from constructs import Construct
 from karpenter_cdktf.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_crds import KarpenterCrds
-from stacks.infra import local_backend
+from stacks.state import configure_backend
 
 
 class CrdsStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig, access: ClusterAccess) -> None:
         super().__init__(scope, name)
-        local_backend(self, name)
+        configure_backend(self, name, config)
         kubernetes_providers(self, access)
         KarpenterCrds(self, "crds", config=config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from cdktf_cdktf_provider_tls.provider import TlsProvider
 from constructs import Construct
@@ -16,6 +16,7 @@ from karpenter_constructs.interruption_queue import InterruptionQueue
 from karpenter_constructs.node_role import NodeRole
 from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_constructs.system_node_group import SystemNodeGroup
+from stacks.state import apply_adoption, configure_backend
 
 
 def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
@@ -32,15 +33,10 @@ def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
     )
 
 
-def local_backend(stack: TerraformStack, name: str) -> None:
-    """State beside the project, not in cdktf.out/ (rebuilt on every synth); relative, so output is portable."""
-    LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
-
-
 class InfraStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig) -> None:
         super().__init__(scope, name)
-        local_backend(self, name)
+        configure_backend(self, name, config)
         aws_provider(self, config)
         if not config.oidc.thumbprints:
             TlsProvider(self, "tls")
@@ -77,3 +73,4 @@ class InfraStack(TerraformStack):
             ("cluster_endpoint", cluster.eks.endpoint, "Kubernetes API endpoint of the cluster"),
         ):
             named(TerraformOutput(self, output_name, value=value, description=description))
+        apply_adoption(self, config.adoption)

@@ -21,8 +21,8 @@ def test_example_reproduces_the_seed_values(example_config):
     assert example_config.system_node_group.desired_size == 1
     assert example_config.interruption_queue.message_retention_seconds == 300
     assert example_config.karpenter.namespace == "karpenter"
-    assert example_config.names.node_role == "aws-2026-eks-karpenter-node"
-    assert example_config.names.interruption_queue == "aws-2026-eks-karpenter-interruption"
+    assert example_config.resource_names.node_role == "aws-2026-eks-karpenter-node"
+    assert example_config.resource_names.interruption_queue == "aws-2026-eks-karpenter-interruption"
     assert load_config(EXAMPLE_CONFIG) == example_config
 
 

@@ -17,7 +17,7 @@ NODE_POOL_API = "karpenter.sh/v1beta1"
 
 def node_class_manifest(config: KarpenterConfig, node_class: NodeClass) -> dict[str, Any]:
     spec = node_class.spec.model_dump(mode="json", exclude_none=True)
-    spec.setdefault("role", config.names.node_role)
+    spec.setdefault("role", config.resource_names.node_role)
     return {"apiVersion": NODE_CLASS_API, "kind": "EC2NodeClass", "metadata": {"name": node_class.name}, "spec": spec}
 
 

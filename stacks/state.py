@@ -1,0 +1,66 @@
+"""Where each stack keeps its state, and the moved/import blocks that let it adopt an existing one."""
+
+from __future__ import annotations
+
+from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
+
+from karpenter_cdktf.config import (
+    AdoptionSettings,
+    CloudBackendSettings,
+    ConfigError,
+    KarpenterConfig,
+    LocalBackendSettings,
+    S3BackendSettings,
+)
+
+# Stack working directories are cdktf.out/stacks/<stack>/; local state paths are relative to them.
+PROJECT_FROM_STACK_DIR = "../../.."
+
+
+def configure_backend(stack: TerraformStack, name: str, config: KarpenterConfig) -> None:
+    """cdktf derives other stacks' `terraform_remote_state` reads from this, so cross-stack references follow it."""
+    backend = config.backend
+    if isinstance(backend, LocalBackendSettings):
+        directory = PROJECT_FROM_STACK_DIR if backend.directory == "." else f"{PROJECT_FROM_STACK_DIR}/{backend.directory.rstrip('/')}"
+        LocalBackend(stack, path=f"{directory}/terraform.{name}.tfstate")
+    elif isinstance(backend, S3BackendSettings):
+        S3Backend(
+            stack,
+            bucket=backend.bucket,
+            key=f"{backend.key_prefix}/{name}.tfstate",
+            region=backend.region,
+            encrypt=backend.encrypt,
+            kms_key_id=backend.kms_key_id,
+            dynamodb_table=backend.dynamodb_table,
+        )
+        if backend.use_lockfile:
+            # S3-native locking (Terraform >= 1.10); cdktf 0.21's S3Backend predates the argument.
+            stack.add_override("terraform.backend.s3.use_lockfile", True)
+    elif isinstance(backend, CloudBackendSettings):
+        CloudBackend(
+            stack,
+            organization=backend.organization,
+            hostname=backend.hostname,
+            workspaces=NamedCloudWorkspace(f"{backend.workspace_prefix}{name}", backend.project),
+        )
+
+
+def apply_adoption(stack: TerraformStack, adoption: AdoptionSettings) -> None:
+    """Generate `moved` and `import` blocks for the addresses the config names; unknown addresses are config errors."""
+    if not adoption.moved and not adoption.imports:
+        return
+    resources = {
+        f"{element.terraform_resource_type}.{element.friendly_unique_id}": element
+        for element in stack.node.find_all()
+        if isinstance(element, TerraformResource)
+    }
+
+    def target(key: str, address: str) -> TerraformResource:
+        if address not in resources:
+            raise ConfigError(f"{key}: got {address!r}: not a resource of this stack; allowed: {sorted(resources)}")
+        return resources[address]
+
+    for old, new in sorted(adoption.moved.items()):
+        target(f"adoption.moved[{old!r}]", new).move_from_id(old)
+    for address, import_id in sorted(adoption.imports.items()):
+        target("adoption.imports", address).import_from(import_id)
