@@ -57,7 +57,7 @@ class ControllerRole(Construct):
                 self,
                 "karpenter_controller_policy",
                 name=config.resource_names.controller_policy,
-                description=f"Karpenter controller policy for EKS cluster {config.cluster_name} (upstream v0.37.2)",
+                # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
                 policy=json.dumps(document),
             ),
             "karpenter_controller",
