@@ -18,7 +18,9 @@ QUANTITY = (
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?"
     r"(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 )
-DURATION = r"^(([0-9]+(s|m|h))+)|(Never)$"
+# The CRD writes `^(([0-9]+(s|m|h))+)|(Never)$`, whose `|` leaves `30sec` matching; Karpenter's
+# duration parser rejects it at run time, so we anchor both alternatives.
+DURATION = r"^(([0-9]+(s|m|h))+|Never)$"
 BUDGET_NODES = r"^((100|[0-9]{1,2})%|[0-9]+)$"
 BUDGET_SCHEDULE = r"^(@(annually|yearly|monthly|weekly|daily|midnight|hourly))|((.+)\s(.+)\s(.+)\s(.+)\s(.+))$"
 BUDGET_DURATION = r"^((([0-9]+(h|m))|([0-9]+h[0-9]+m))(0s)?)$"
@@ -87,7 +89,7 @@ TagMap = Annotated[dict[str, str], Field(max_length=20)]
 class Strict(BaseModel):
     """Unknown fields are errors: the API server would reject or silently prune them."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _domain(key: str) -> str:
@@ -149,8 +151,8 @@ class AMISelectorTerm(Strict):
     def _no_alias(cls, data: object) -> object:
         if isinstance(data, dict) and "alias" in data:
             raise ValueError(
-                "'alias' exists only in the karpenter.k8s.aws/v1 API; v1beta1 (what Karpenter 0.37.2 stores) "
-                "selects AMIs by amiFamily plus optional id, name, owner or tags"
+                f"alias {data['alias']!r}: 'alias' exists only in the karpenter.k8s.aws/v1 API; v1beta1 (what Karpenter "
+                "0.37.2 stores) selects AMIs by amiFamily plus optional id, name, owner or tags"
             )
         return data
 
@@ -212,8 +214,8 @@ class EC2NodeClassSpec(Strict):
     def _no_instance_profile(cls, data: object) -> object:
         if isinstance(data, dict) and "instanceProfile" in data:
             raise ValueError(
-                "instanceProfile is not supported here: node classes use 'role' (the infra stack's node role, "
-                "the only role the controller policy may pass to EC2)"
+                f"instanceProfile is not supported here (got {data['instanceProfile']!r}): node classes use 'role' (the "
+                "infra stack's node role, the only role the controller policy may pass to EC2)"
             )
         return data
 
@@ -268,7 +270,7 @@ class EC2NodeClassSpec(Strict):
             if key.startswith("kubernetes.io/cluster"):
                 raise ValueError(f"tag {key!r} contains a restricted tag matching kubernetes.io/cluster/")
             if key in RESTRICTED_TAG_KEYS:
-                raise ValueError(f"tag contains a restricted tag matching {key}")
+                raise ValueError(f"tag {key!r}: tag contains a restricted tag matching {key}")
         return tags
 
     @model_validator(mode="after")
@@ -319,11 +321,14 @@ class Disruption(Strict):
         policy = self.consolidationPolicy or "WhenUnderutilized"  # CRD default applies before CEL
         if self.consolidateAfter is not None and policy == "WhenUnderutilized" and self.consolidateAfter != "Never":
             raise ValueError(
-                "consolidateAfter cannot be combined with consolidationPolicy=WhenUnderutilized "
+                f"consolidateAfter {self.consolidateAfter!r} cannot be combined with consolidationPolicy=WhenUnderutilized "
                 "(drop consolidateAfter, set it to 'Never', or use consolidationPolicy=WhenEmpty)"
             )
         if policy == "WhenEmpty" and self.consolidateAfter is None:
-            raise ValueError("consolidateAfter must be specified with consolidationPolicy=WhenEmpty")
+            raise ValueError(
+                "consolidationPolicy 'WhenEmpty' without consolidateAfter: consolidateAfter must be specified "
+                "with consolidationPolicy=WhenEmpty (a duration such as 30s, or Never)"
+            )
         return self
 
 
@@ -341,12 +346,16 @@ class NodeSelectorRequirement(Strict):
     @model_validator(mode="after")
     def _operator_values(self) -> NodeSelectorRequirement:
         values = self.values or []
+        where = f"requirement {self.key!r} with operator {self.operator!r}"
         if self.operator == "In" and not values:
-            raise ValueError("requirements with operator 'In' must have a value defined")
+            raise ValueError(f"{where} has no values: requirements with operator 'In' must have a value defined")
         if self.operator in ("Gt", "Lt") and not (len(values) == 1 and values[0].isdigit()):
-            raise ValueError("requirements operator 'Gt' or 'Lt' must have a single positive integer value")
+            raise ValueError(f"{where} has values {values}: requirements operator 'Gt' or 'Lt' must have a single positive integer value")
         if self.operator == "In" and self.minValues is not None and len(values) < self.minValues:
-            raise ValueError("requirements with 'minValues' must have at least that many values specified in the 'values' field")
+            raise ValueError(
+                f"{where} has {len(values)} values and minValues {self.minValues}: requirements with 'minValues' must have "
+                "at least that many values specified in the 'values' field"
+            )
         return self
 
 
