@@ -35,7 +35,8 @@ node_modules/.installed: package.json package-lock.json
 deps: $(VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed
 
 ## Synthesize every stack from KARPENTER_CONFIG (default: the bundled example) into cdktf.out/.
-synth: deps
+## Needs no scanner; node_modules is there so that `npx cdktf deploy` works right after.
+synth: $(VENV)/.installed node_modules/.installed
 	$(PY) main.py
 
 ## The whole suite: unit, snapshot, terraform validate, and the terraform round trip against moto.
