@@ -1,0 +1,724 @@
+"""The infra stack applied, re-planned and destroyed by the real terraform and hashicorp/aws 5.100.0, against moto.
+
+Two deployments run side by side, each on its own stand-in cluster in one moto server (see
+`tests/moto_harness.py`):
+
+- `terraform`: the stack synthesized in this process, then `terraform init`, `apply`, a second
+  `plan -detailed-exitcode`, `destroy`, run directly.
+- `cdktf`: `npx cdktf deploy infra` / `npx cdktf destroy infra` from a temporary copy of the
+  project (so state never lands in the working tree), followed by the same second plan.
+
+Each records what boto3 reads back before apply, after apply and after destroy; the tests below
+check those readings (never Terraform's view of itself), once per deployment. A last test injects
+broken documents into the synthesized JSON and shows terraform, through the provider and moto,
+refuses them. Figures (resources, wall time per phase) are printed at the end of the run.
+
+On a machine without terraform, the provider mirror, moto, or the cdktf CLI, the tests skip and
+say which; in CI (CI=true) they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import subprocess
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from karpenter_cdktf.config import DISCOVERY_TAG, KarpenterConfig
+from karpenter_cdktf.documents.iam import (
+    NODE_MANAGED_POLICIES,
+    SYSTEM_NODE_MANAGED_POLICIES,
+    controller_policy,
+    irsa_trust_policy,
+    managed_policy_arn,
+)
+from karpenter_cdktf.documents.interruption import INTERRUPTION_RULES, TARGET_ID, queue_policy
+from tests.conftest import ROOT, config_for_cluster, require, synth
+from tests.moto_harness import (
+    ACCOUNT_ID,
+    CREDENTIALS,
+    REGION,
+    MotoHarness,
+    StandInCluster,
+    create_stand_in_cluster,
+    moto_available,
+    tags_of,
+)
+from tests.terraform import terraform, terraform_env
+
+pytestmark = pytest.mark.roundtrip
+
+THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # the tls provider cannot be installed here
+CLUSTERS = {"terraform": "rt-terraform", "cdktf": "rt-cdktf-cli"}
+BROKEN_CLUSTER = "rt-broken"
+PHASE_TIMEOUT = 300  # seconds; no phase takes more than ~70 s here
+CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration and environment
+
+
+def roundtrip_config(moto: MotoHarness, cluster: str) -> dict[str, Any]:
+    """The example configuration for `cluster`, with the provider pointed at moto (as a user would write it)."""
+    data = config_for_cluster(cluster).model_dump(mode="json", exclude_unset=True, by_alias=True)
+    data["region"] = REGION
+    data["aws"] = {
+        "endpoints": moto.endpoints(),
+        # Credentials come from the environment (moto's); never from the metadata service of the machine
+        # running this (a CI runner on EC2 has one, with real credentials).
+        "skip_metadata_api_check": True,
+    }
+    data["oidc"] = {"thumbprints": [THUMBPRINT]}
+    return data
+
+
+def aws_env(env: dict[str, str]) -> dict[str, str]:
+    """`env` without the caller's AWS settings (profiles, real keys), with moto's test credentials."""
+    clean = {key: value for key, value in env.items() if not key.startswith("AWS_")}
+    clean.update(CREDENTIALS, AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
+    return clean
+
+
+# --------------------------------------------------------------------------------------------
+# What boto3 sees
+
+
+def inventory(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInCluster) -> dict[str, Any]:
+    """Everything in moto that carries this deployment's names, plus the pre-existing pieces' tags.
+
+    Equal before apply and after destroy means destroy removed all it created and nothing else.
+    """
+    iam, sqs, events, eks, ec2 = (moto.client(s) for s in ("iam", "sqs", "events", "eks", "ec2"))
+    prefix = config.prefix + "-"
+    issuer_host = stand_in.issuer.removeprefix("https://")
+    roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(prefix))
+    rules = sorted(r["Name"] for r in events.list_rules(NamePrefix=prefix)["Rules"])
+    return {
+        "roles": {role: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]) for role in roles},
+        "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)),
+        "oidc_providers": sorted(
+            p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] if p["Arn"].endswith(issuer_host)
+        ),
+        "queues": sorted(sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])),
+        "rules": {rule: sorted(t["Id"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]) for rule in rules},
+        "node_groups": sorted(eks.list_nodegroups(clusterName=stand_in.name)["nodegroups"]),
+        "access_entries": sorted(eks.list_access_entries(clusterName=stand_in.name)["accessEntries"]),
+        "subnet_tags": {s["SubnetId"]: tags_of(s) for s in ec2.describe_subnets(SubnetIds=stand_in.subnet_ids)["Subnets"]},
+        "security_group_tags": {
+            g["GroupId"]: tags_of(g) for g in ec2.describe_security_groups(GroupIds=[stand_in.security_group_id])["SecurityGroups"]
+        },
+        "cluster": eks.describe_cluster(name=stand_in.name)["cluster"]["status"],
+    }
+
+
+def read_live(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInCluster) -> dict[str, Any]:
+    """The details the tests check, read through the AWS APIs right after apply."""
+    iam, sqs, events, eks, sts = (moto.client(s) for s in ("iam", "sqs", "events", "eks", "sts"))
+    names = config.resource_names
+
+    def attached(role: str) -> list[str]:
+        return sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+
+    def document(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    controller = iam.get_role(RoleName=names.controller_role)["Role"]
+    policies = []
+    for arn in attached(names.controller_role):
+        policy = iam.get_policy(PolicyArn=arn)["Policy"]
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+        policies.append({"name": policy["PolicyName"], "arn": arn, "document": document(version["Document"])})
+    queue_url = sqs.get_queue_url(QueueName=names.interruption_queue)["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    rules = {}
+    for rule in events.list_rules(NamePrefix=names.interruption_queue + "-")["Rules"]:
+        rules[rule["Name"]] = {
+            "pattern": json.loads(rule["EventPattern"]),
+            "state": rule["State"],
+            "targets": [{"id": t["Id"], "arn": t["Arn"]} for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]],
+        }
+    oidc = [
+        {"arn": p["Arn"], **iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])}
+        for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        if p["Arn"].endswith(stand_in.issuer.removeprefix("https://"))
+    ]
+    node_group = eks.describe_nodegroup(clusterName=stand_in.name, nodegroupName=names.system_node_group)["nodegroup"]
+    node_role = iam.get_role(RoleName=names.node_role)["Role"]
+    return {
+        "identity": sts.get_caller_identity(),
+        "controller_role": {"arn": controller["Arn"], "trust": document(controller["AssumeRolePolicyDocument"])},
+        "controller_policies": policies,
+        "node_role": {"arn": node_role["Arn"], "trust": document(node_role["AssumeRolePolicyDocument"]), "policies": attached(names.node_role)},
+        "system_node_role": {
+            "arn": iam.get_role(RoleName=names.system_node_role)["Role"]["Arn"],
+            "policies": attached(names.system_node_role),
+        },
+        "access_entries": [
+            eks.describe_access_entry(clusterName=stand_in.name, principalArn=arn)["accessEntry"]
+            for arn in eks.list_access_entries(clusterName=stand_in.name)["accessEntries"]
+        ],
+        "queue": {"url": queue_url, "attributes": {k: v for k, v in queue.items() if k != "Policy"}, "policy": json.loads(queue["Policy"])},
+        "rules": rules,
+        "oidc_providers": oidc,
+        "node_group": {
+            key: node_group.get(key)
+            for key in ("capacityType", "instanceTypes", "amiType", "diskSize", "scalingConfig", "labels", "taints", "nodeRole", "subnets", "remoteAccess", "updateConfig")
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One deployment, start to finish
+
+
+@dataclass
+class Deployment:
+    """What one round trip did and what boto3 saw along the way."""
+
+    label: str
+    config: KarpenterConfig
+    stand_in: StandInCluster
+    declared: set[str] = field(default_factory=set)  # resource addresses in the synthesized JSON (type.name)
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds
+    created: int | None = None  # resources the apply reported creating
+    state_after_apply: list[str] = field(default_factory=list)  # resource instance addresses
+    destroyed: int | None = None
+    state_after_destroy: list[str] = field(default_factory=list)
+    second_plan: subprocess.CompletedProcess[str] | None = None
+    before: dict[str, Any] = field(default_factory=dict)
+    live_inventory: dict[str, Any] = field(default_factory=dict)
+    live: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    failure: str | None = None
+
+    def ok(self) -> Deployment:
+        if self.failure:
+            pytest.fail(f"the {self.label} round trip failed:\n{self.failure}", pytrace=False)
+        return self
+
+    def timed(self, phase: str, action: Callable[[], Any]) -> Any:
+        start = time.monotonic()
+        try:
+            return action()
+        finally:
+            self.phases[phase] = round(time.monotonic() - start, 1)
+
+
+def state_instances(state: dict[str, Any]) -> list[str]:
+    """Managed resource instances in a state file (v4 format), as addresses."""
+    found = []
+    for resource in state.get("resources", []):
+        if resource["mode"] != "managed":
+            continue
+        for instance in resource["instances"]:
+            key = instance.get("index_key")
+            suffix = "" if key is None else f"[{json.dumps(key)}]"
+            found.append(f"{resource['type']}.{resource['name']}{suffix}")
+    return sorted(found)
+
+
+def json_messages(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def applied(output: str, action: str) -> int:
+    """Resources terraform's `-json` stream reports as done with `action` ("create", "delete")."""
+    return sum(1 for m in json_messages(output) if m.get("type") == "apply_complete" and m["hook"]["action"] == action)
+
+
+def change_summary(output: str) -> dict[str, Any]:
+    summaries = [m["changes"] for m in json_messages(output) if m.get("type") == "change_summary"]
+    assert summaries, output
+    return summaries[-1]
+
+
+def plain(output: str) -> str:
+    """The cdktf CLI's output without terminal escapes and progress-spinner lines."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", output)
+    return "\n".join(line for line in text.splitlines() if line.strip() and not re.match(r"^[\u2800-\u28ff] ", line))
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=PHASE_TIMEOUT)
+    result.stdout, result.stderr = plain(result.stdout), plain(result.stderr)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-8000:]}")
+    return result
+
+
+def declared_resources(stack: dict[str, Any]) -> set[str]:
+    return {f"{kind}.{name}" for kind, resources in stack.get("resource", {}).items() for name in resources}
+
+
+def with_cleanup(deployment: Deployment, steps: Callable[[], None], destroy: Callable[[], None]) -> Deployment:
+    """Run `steps`; whatever fails, record it and still try to destroy so nothing lingers for the next test."""
+    try:
+        steps()
+    except BaseException:
+        deployment.failure = traceback.format_exc()
+        try:
+            destroy()
+        except BaseException:
+            deployment.failure += "\nand the clean-up destroy failed too:\n" + traceback.format_exc()
+    return deployment
+
+
+def terraform_round_trip(
+    deployment: Deployment, moto: MotoHarness, stack_dir: Path, terraform_bin: str, env: dict[str, str]
+) -> Deployment:
+    """init, apply, second plan, destroy with the terraform binary, reading moto through boto3 in between."""
+
+    def tf(*args: str) -> subprocess.CompletedProcess[str]:
+        return terraform(terraform_bin, *args, "-input=false", "-no-color", cwd=stack_dir, env=env)
+
+    def state() -> list[str]:
+        pulled = terraform(terraform_bin, "state", "pull", cwd=stack_dir, env=env).stdout
+        return state_instances(json.loads(pulled or "{}"))
+
+    def steps() -> None:
+        deployment.before = inventory(moto, deployment.config, deployment.stand_in)
+        deployment.timed("init", lambda: tf("init"))
+        output = deployment.timed("apply", lambda: tf("apply", "-auto-approve", "-json")).stdout
+        deployment.created = applied(output, "create")
+        assert change_summary(output)["add"] == deployment.created, output
+        deployment.state_after_apply = state()
+        deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
+        deployment.live = read_live(moto, deployment.config, deployment.stand_in)
+        deployment.second_plan = deployment.timed(
+            "second plan",
+            lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
+        )
+        destroy()
+
+    def destroy() -> None:
+        output = deployment.timed("destroy", lambda: tf("destroy", "-auto-approve", "-json")).stdout
+        deployment.destroyed = applied(output, "delete")
+        assert change_summary(output)["remove"] == deployment.destroyed, output
+        deployment.state_after_destroy = state()
+        deployment.after = inventory(moto, deployment.config, deployment.stand_in)
+
+    return with_cleanup(deployment, steps, destroy)
+
+
+def project_copy(target: Path) -> Path:
+    """The project as the cdktf CLI sees it, without state, outputs, tests or hidden directories (.git, venvs);
+    node_modules and .venv are linked, not copied."""
+    target.mkdir(parents=True)
+    for entry in ROOT.iterdir():
+        name = entry.name
+        if name.startswith(".") or name in ("node_modules", "tests", "__pycache__") or name.startswith(("cdktf.out", "terraform.")):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.tfstate*"))
+        else:
+            shutil.copy2(entry, target / name)
+    for linked in (".venv", "node_modules"):
+        (target / linked).symlink_to(ROOT / linked)
+    return target
+
+
+def cdktf_round_trip(
+    deployment: Deployment, moto: MotoHarness, project: Path, terraform_bin: str, env: dict[str, str]
+) -> Deployment:
+    """`npx cdktf deploy infra`, a second plan of what it synthesized, `npx cdktf destroy infra`."""
+    state_file = project / "terraform.infra.tfstate"  # the stack's local backend: ../../../ from cdktf.out/stacks/infra
+    stack_dir = project / "cdktf.out" / "stacks" / "infra"
+    # No `terraform providers lock` (it asks the registry and ignores mirrors) and no shared plugin cache in $HOME:
+    # `terraform init` links the provider from the mirror, as it does for the terraform deployment.
+    flags = ["--auto-approve", "--skip-provider-lock", "--disable-plugin-cache-env", "--no-color"]
+
+    def state() -> list[str]:
+        return state_instances(json.loads(state_file.read_text())) if state_file.exists() else []
+
+    def steps() -> None:
+        deployment.before = inventory(moto, deployment.config, deployment.stand_in)
+        output = deployment.timed("deploy", lambda: run(["npx", "cdktf", "deploy", "infra", *flags], project, env)).stdout
+        deployment.declared = declared_resources(json.loads((stack_dir / "cdk.tf.json").read_text()))
+        deployment.state_after_apply = state()
+        reported = re.findall(r"Apply complete! Resources: (\d+) added", output)
+        assert reported, output
+        deployment.created = int(reported[-1])
+        deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
+        deployment.live = read_live(moto, deployment.config, deployment.stand_in)
+        deployment.second_plan = deployment.timed(
+            "second plan",
+            lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
+        )
+        destroy()
+
+    def destroy() -> None:
+        # The crds and chart stacks depend on infra; they were never deployed (no Kubernetes here).
+        destroy_infra = ["npx", "cdktf", "destroy", "infra", *flags, "--ignore-missing-stack-dependencies"]
+        output = deployment.timed("destroy", lambda: run(destroy_infra, project, env)).stdout
+        reported = re.findall(r"Destroy complete! Resources: (\d+) destroyed", output)
+        assert reported, output
+        deployment.destroyed = int(reported[-1])
+        deployment.state_after_destroy = state()
+        deployment.after = inventory(moto, deployment.config, deployment.stand_in)
+
+    return with_cleanup(deployment, steps, destroy)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures, printed at the end of the run
+
+
+class Figures:
+    """A pytest plugin registered for this module's run: prints resources and phase times in the summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+
+    def add(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.write_sep("-", "terraform round trip against moto")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+def describe(deployment: Deployment) -> str:
+    phases = ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in deployment.phases.items())
+    total = sum(deployment.phases.values())
+    plan = deployment.second_plan.returncode if deployment.second_plan else "n/a"
+    status = "FAILED" if deployment.failure else "ok"
+    return (
+        f"{deployment.label:9} {status}: created {deployment.created}, destroyed {deployment.destroyed} "
+        f"(state {len(deployment.state_after_apply)} -> {len(deployment.state_after_destroy)}), "
+        f"second plan exit {plan}; {phases}; total {total:.1f}s"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def tools(terraform_bin: str, provider_mirror: Path) -> tuple[str, Path]:
+    require(moto_available(), "moto[server] and boto3 (pip install -r requirements.txt)")
+    return terraform_bin, provider_mirror
+
+
+@pytest.fixture(scope="module")
+def moto(tools: tuple[str, Path]) -> Iterator[MotoHarness]:
+    with MotoHarness() as harness:
+        yield harness
+
+
+@pytest.fixture(scope="module")
+def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
+    plugin = Figures()
+    request.config.pluginmanager.register(plugin, "roundtrip-figures")
+    start = time.monotonic()
+    yield plugin
+    plugin.add(f"wall time of the round-trip tests (this module, fixtures included): {time.monotonic() - start:.1f}s")
+
+
+@pytest.fixture(scope="module")
+def deployments(
+    request: pytest.FixtureRequest, figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Deployment]]]:
+    """Both deployments, started together in the background (their time is mostly the provider's SQS waits)."""
+    terraform_bin, mirror = tools
+    wanted = {
+        item.callspec.params["deployment"]
+        for item in request.session.items
+        if hasattr(item, "callspec") and "deployment" in item.callspec.params
+    }
+    if "cdktf" in wanted:
+        require(CDKTF.exists() and shutil.which("npx") is not None, f"the cdktf CLI ({CDKTF}; run `npm ci`) and npx")
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roundtrip")
+    futures: dict[str, Future[Deployment]] = {}
+    try:
+        for label in sorted(wanted):
+            workdir = tmp_path_factory.mktemp(label)
+            data = roundtrip_config(moto, CLUSTERS[label])
+            config = KarpenterConfig.model_validate(data)
+            deployment = Deployment(label, config, create_stand_in_cluster(moto, CLUSTERS[label]))
+            env = aws_env(terraform_env(mirror, workdir))
+            if label == "terraform":
+                # Synthesized here, in the test process (jsii is not for threads); the rest runs in the background.
+                stack = deployment.timed("synth", lambda: synth(config, workdir / "cdktf.out"))["infra"]
+                deployment.declared = declared_resources(stack)
+                futures[label] = pool.submit(
+                    terraform_round_trip, deployment, moto, workdir / "cdktf.out" / "stacks" / "infra", terraform_bin, env
+                )
+            else:
+                config_file = workdir / "karpenter.yaml"
+                config_file.write_text(yaml.safe_dump(data, sort_keys=False))
+                env.update(KARPENTER_CONFIG=str(config_file), CHECKPOINT_DISABLE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+                futures[label] = pool.submit(cdktf_round_trip, deployment, moto, project_copy(workdir / "project"), terraform_bin, env)
+            futures[label].add_done_callback(lambda future: figures.add(describe(future.result())))
+        if any("refusal" in getattr(item, "fixturenames", ()) for item in request.session.items):
+            # Meanwhile, in this thread (the deployments mostly wait on the provider). Should it fail, the
+            # refusal tests report it: pytest keeps a fixture's error for its scope.
+            with contextlib.suppress(Exception):
+                request.getfixturevalue("refusal")
+        yield futures
+    finally:
+        pool.shutdown(wait=True)  # every phase has a timeout, so this ends
+
+
+@pytest.fixture(scope="module", params=["terraform", "cdktf"])
+def deployment(request: pytest.FixtureRequest, deployments: dict[str, Future[Deployment]]) -> Deployment:
+    return deployments[request.param].result(timeout=4 * PHASE_TIMEOUT)
+
+
+@pytest.fixture
+def live(deployment: Deployment) -> dict[str, Any]:
+    return deployment.ok().live
+
+
+# --------------------------------------------------------------------------------------------
+# Apply and converge
+
+
+def test_apply_creates_every_declared_resource(deployment: Deployment) -> None:
+    deployment.ok()
+    assert deployment.created == len(deployment.state_after_apply) > 0
+    in_state = {re.sub(r"\[.*\]$", "", address) for address in deployment.state_after_apply}
+    assert in_state == deployment.declared
+
+
+def test_second_plan_shows_no_changes(deployment: Deployment) -> None:
+    plan = deployment.ok().second_plan
+    assert plan is not None
+    assert plan.returncode == 0, f"exit {plan.returncode} (2 = changes pending):\n{plan.stdout}\n{plan.stderr}"
+
+
+# --------------------------------------------------------------------------------------------
+# The live result, read back through boto3
+
+
+def test_controller_role_trusts_only_the_service_account(deployment: Deployment, live: dict[str, Any]) -> None:
+    (provider,) = live["oidc_providers"]
+    issuer_host = deployment.stand_in.issuer.removeprefix("https://")
+    karpenter = deployment.config.karpenter
+    assert live["controller_role"]["trust"] == irsa_trust_policy(
+        oidc_provider_arn=provider["arn"], issuer_host=issuer_host, namespace=karpenter.namespace, service_account=karpenter.service_account
+    )
+
+
+def test_oidc_provider_is_the_clusters_issuer(deployment: Deployment, live: dict[str, Any]) -> None:
+    (provider,) = live["oidc_providers"]
+    assert provider["Url"] == deployment.stand_in.issuer.removeprefix("https://")
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert provider["ThumbprintList"] == [THUMBPRINT]
+
+
+def test_controller_policy_is_upstreams_filled_in(deployment: Deployment, live: dict[str, Any]) -> None:
+    (attached,) = live["controller_policies"]
+    identity = live["identity"]
+    account, partition = identity["Account"], identity["Arn"].split(":")[1]
+    assert (account, partition) == (ACCOUNT_ID, "aws")
+    assert attached["name"] == deployment.config.resource_names.controller_policy
+    assert attached["document"] == controller_policy(
+        partition=partition,
+        region=REGION,
+        account_id=account,
+        cluster_name=deployment.stand_in.name,
+        queue_arn=live["queue"]["attributes"]["QueueArn"],
+        node_role_arn=live["node_role"]["arn"],
+    )
+
+
+def test_node_roles_have_their_policies_and_nodes_may_join(deployment: Deployment, live: dict[str, Any]) -> None:
+    assert live["node_role"]["trust"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert live["node_role"]["policies"] == sorted(managed_policy_arn("aws", p) for p in NODE_MANAGED_POLICIES)
+    assert live["system_node_role"]["policies"] == sorted(managed_policy_arn("aws", p) for p in SYSTEM_NODE_MANAGED_POLICIES)
+    (entry,) = live["access_entries"]
+    assert (entry["principalArn"], entry["type"]) == (live["node_role"]["arn"], "EC2_LINUX")
+
+
+def test_interruption_queue_keeps_messages_five_minutes_encrypted(deployment: Deployment, live: dict[str, Any]) -> None:
+    attributes = live["queue"]["attributes"]
+    assert attributes["QueueArn"].endswith(f":{deployment.config.resource_names.interruption_queue}")
+    assert attributes["MessageRetentionPeriod"] == "300"
+    assert attributes["SqsManagedSseEnabled"] == "true"
+
+
+def test_interruption_queue_policy_admits_eventbridge_and_denies_plain_http(live: dict[str, Any]) -> None:
+    assert live["queue"]["policy"] == queue_policy(live["queue"]["attributes"]["QueueArn"])
+
+
+def test_every_rule_has_upstreams_pattern_and_targets_the_queue(deployment: Deployment, live: dict[str, Any]) -> None:
+    names = deployment.config.resource_names
+    queue_arn = live["queue"]["attributes"]["QueueArn"]
+    expected = {names.interruption_rule(kind): rule["pattern"] for kind, rule in INTERRUPTION_RULES.items()}
+    assert sorted(live["rules"]) == sorted(expected)
+    for name, rule in live["rules"].items():
+        assert rule["pattern"] == expected[name], name
+        assert rule["state"] == "ENABLED", name
+        assert rule["targets"] == [{"id": TARGET_ID, "arn": queue_arn}], name
+
+
+def test_discovery_tag_added_to_existing_subnets_and_security_group(deployment: Deployment) -> None:
+    stand_in, cluster = deployment.stand_in, deployment.ok().config.cluster_name
+    tagged = {DISCOVERY_TAG: cluster}
+    assert deployment.live_inventory["subnet_tags"] == {subnet: {**tags, **tagged} for subnet, tags in stand_in.subnet_tags.items()}
+    assert deployment.live_inventory["security_group_tags"] == {stand_in.security_group_id: {**stand_in.security_group_tags, **tagged}}
+
+
+def test_system_node_group_is_tainted_and_labelled(deployment: Deployment, live: dict[str, Any]) -> None:
+    group = live["node_group"]
+    settings = deployment.config.system_node_group
+    assert group["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert group["labels"] == {"role": "system"}
+    assert group["capacityType"] == "ON_DEMAND"
+    assert group["instanceTypes"] == list(settings.instance_types)
+    assert group["amiType"] == settings.ami_type
+    assert group["scalingConfig"] == {"minSize": 1, "desiredSize": 1, "maxSize": 2}
+    assert group["nodeRole"] == live["system_node_role"]["arn"]
+    assert sorted(group["subnets"]) == sorted(deployment.stand_in.subnet_ids)
+    assert group["remoteAccess"] is None
+
+
+# --------------------------------------------------------------------------------------------
+# Destroy
+
+
+def test_destroy_removes_everything_it_created(deployment: Deployment) -> None:
+    deployment.ok()
+    names = deployment.config.resource_names
+    assert deployment.destroyed == deployment.created
+    assert deployment.state_after_destroy == []
+    before, live, after = deployment.before, deployment.live_inventory, deployment.after
+    # What the apply added under the deployment's names...
+    assert set(live["roles"]) - set(before["roles"]) == {names.controller_role, names.node_role, names.system_node_role}
+    assert set(live["policies"]) - set(before["policies"]) == {names.controller_policy}
+    assert len(live["oidc_providers"]) == len(before["oidc_providers"]) + 1
+    assert len(live["queues"]) == len(before["queues"]) + 1
+    assert set(live["rules"]) - set(before["rules"]) == {names.interruption_rule(kind) for kind in INTERRUPTION_RULES}
+    assert set(live["node_groups"]) - set(before["node_groups"]) == {names.system_node_group}
+    assert set(live["access_entries"]) - set(before["access_entries"]) == {deployment.live["node_role"]["arn"]}
+    # ...is gone, and everything else is as it was before.
+    assert after == before
+
+
+def test_destroy_leaves_existing_subnets_and_security_group_with_their_tags(deployment: Deployment) -> None:
+    stand_in = deployment.ok().stand_in
+    assert deployment.after["subnet_tags"] == stand_in.subnet_tags
+    assert deployment.after["security_group_tags"] == {stand_in.security_group_id: stand_in.security_group_tags}
+    assert deployment.after["cluster"] == "ACTIVE"
+
+
+# --------------------------------------------------------------------------------------------
+# The layer can fail: broken documents injected into the synthesized JSON are refused
+
+
+def _unknown_condition_operator(stack: dict[str, Any], stand_in: StandInCluster, config: KarpenterConfig) -> str:
+    # The controller policy with `StringEquals` misspelt `StringEqual` in its first conditional statement.
+    # Written with literal ARNs so `-target` creates this policy alone (not the queue it names, whose
+    # creation the provider waits 25 s on).
+    document = controller_policy(
+        partition="aws",
+        region=REGION,
+        account_id=ACCOUNT_ID,
+        cluster_name=stand_in.name,
+        queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{config.resource_names.interruption_queue}",
+        node_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{config.resource_names.node_role}",
+    )
+    condition = document["Statement"][1]["Condition"]
+    condition["StringEqual"] = condition.pop("StringEquals")
+    stack["resource"]["aws_iam_policy"]["karpenter_controller"]["policy"] = json.dumps(document)
+    return "aws_iam_policy.karpenter_controller"
+
+
+def _invalid_event_pattern(stack: dict[str, Any], stand_in: StandInCluster, config: KarpenterConfig) -> str:
+    # `source` must be an array of values; a bare string is a pattern EventBridge rejects.
+    stack["resource"]["aws_cloudwatch_event_rule"]["karpenter_interruption_spot"]["event_pattern"] = json.dumps(
+        {"source": "aws.ec2", "detail-type": ["EC2 Spot Instance Interruption Warning"]}
+    )
+    return "aws_cloudwatch_event_rule.karpenter_interruption_spot"
+
+
+BROKEN = {
+    "unknown-condition-operator": (_unknown_condition_operator, "MalformedPolicyDocument"),
+    "invalid-event-pattern": (_invalid_event_pattern, "InvalidEventPatternException"),
+}
+
+
+@dataclass
+class Refusal:
+    config: KarpenterConfig
+    targets: dict[str, str]  # case -> the resource address it broke
+    apply: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def refusal(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory) -> Refusal:
+    """Both broken documents in one copy of the stack, for another stand-in cluster, applied once.
+
+    One `apply -target=A -target=B` rather than one per case: each terraform command starts the provider
+    (~2.5 s a time here), and terraform reports every failed resource of an apply.
+    """
+    terraform_bin, mirror = tools
+    workdir = tmp_path_factory.mktemp("broken")
+    config = KarpenterConfig.model_validate(roundtrip_config(moto, BROKEN_CLUSTER))
+    stand_in = create_stand_in_cluster(moto, BROKEN_CLUSTER)
+    stack = synth(config, workdir / "cdktf.out")["infra"]
+    stack_dir = workdir / "cdktf.out" / "stacks" / "infra"
+    targets = {case: inject(stack, stand_in, config) for case, (inject, _) in BROKEN.items()}
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
+    env = aws_env(terraform_env(mirror, workdir))
+    terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=stack_dir, env=env)
+    # Still valid Terraform, so `validate` passes: only the API behind the provider can tell.
+    terraform(terraform_bin, "validate", "-no-color", cwd=stack_dir, env=env)
+    start = time.monotonic()
+    result = terraform(
+        terraform_bin,
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        *(f"-target={address}" for address in targets.values()),
+        cwd=stack_dir,
+        env=env,
+        check=False,
+    )
+    figures.add(f"broken    apply of {', '.join(sorted(targets.values()))}: exit {result.returncode} in {time.monotonic() - start:.1f}s")
+    return Refusal(config, targets, result)
+
+
+def error_blocks(stderr: str) -> dict[str, str]:
+    """terraform's diagnostics by the resource address each names (`with <address>,`)."""
+    blocks = {}
+    for block in re.split(r"^Error: ", stderr, flags=re.MULTILINE)[1:]:
+        where = re.search(r"^\s*with ([^,\s]+),", block, flags=re.MULTILINE)
+        if where:
+            blocks[where.group(1)] = block
+    return blocks
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_document_is_refused(case: str, refusal: Refusal, moto: MotoHarness) -> None:
+    result = refusal.apply
+    assert result.returncode == 1, result.stdout
+    assert "Apply complete" not in result.stdout
+    address, error = refusal.targets[case], BROKEN[case][1]
+    blocks = error_blocks(result.stderr)
+    assert address in blocks, result.stderr
+    assert error in blocks[address], blocks[address]
+    names = refusal.config.resource_names
+    if case == "unknown-condition-operator":
+        policies = moto.client("iam").list_policies(Scope="Local")["Policies"]
+        assert names.controller_policy not in [p["PolicyName"] for p in policies]
+    else:
+        assert moto.client("events").list_rules(NamePrefix=names.interruption_queue)["Rules"] == []
