@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -103,3 +104,21 @@ def resource(stack: dict[str, Any], address: str) -> dict[str, Any]:
 
 def policy(stack: dict[str, Any], address: str, attribute: str = "policy") -> dict[str, Any]:
     return json.loads(resource(stack, address)[attribute])
+
+
+@pytest.fixture(scope="module")
+def tools(terraform_bin: str, provider_mirror: Path) -> tuple[str, Path]:
+    """terraform and the provider mirror, and moto to run them against; each required (CI fails without)."""
+    from tests.moto_harness import moto_available
+
+    require(moto_available(), "moto[server] and boto3 (pip install -r requirements.txt)")
+    return terraform_bin, provider_mirror
+
+
+@pytest.fixture(scope="module")
+def moto(tools: tuple[str, Path]) -> Iterator[Any]:
+    """A local AWS (tests/moto_harness.py) for one test module."""
+    from tests.moto_harness import MotoHarness
+
+    with MotoHarness() as harness:
+        yield harness

@@ -35,15 +35,7 @@ from karpenter_cdktf.config import KarpenterConfig
 from tests.conftest import ROOT, synth
 from tests.moto_harness import REGION, MotoHarness, StandInCluster, create_stand_in_cluster, tags_of
 from tests.terraform import terraform, terraform_env
-from tests.test_roundtrip import (  # noqa: F401 (`tools` and `moto` are fixtures, used by name)
-    THUMBPRINT,
-    Figures,
-    aws_env,
-    moto,
-    roundtrip_config,
-    state_instances,
-    tools,
-)
+from tests.roundtrip_support import THUMBPRINT, Figures, aws_env, roundtrip_config, state_instances
 
 pytestmark = pytest.mark.roundtrip
 
@@ -221,14 +213,7 @@ def synth_stack(config: KarpenterConfig, project: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
-    class AdoptionFigures(Figures):
-        def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-            if self.lines:
-                terminalreporter.write_sep("-", "adopting a karpenter.tf state (moto)")
-                for line in self.lines:
-                    terminalreporter.write_line(line)
-
-    plugin = AdoptionFigures()
+    plugin = Figures("adopting a karpenter.tf state (moto)")
     request.config.pluginmanager.register(plugin, "adoption-figures")
     yield plugin
 

@@ -24,7 +24,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -45,22 +44,20 @@ from karpenter_cdktf.documents.iam import (
     managed_policy_arn,
 )
 from karpenter_cdktf.documents.interruption import INTERRUPTION_RULES, TARGET_ID, queue_policy
-from tests.conftest import ROOT, config_for_cluster, require, synth
+from tests.conftest import ROOT, require, synth
 from tests.moto_harness import (
     ACCOUNT_ID,
-    CREDENTIALS,
     REGION,
     MotoHarness,
     StandInCluster,
     create_stand_in_cluster,
-    moto_available,
     tags_of,
 )
+from tests.roundtrip_support import THUMBPRINT, Figures, aws_env, roundtrip_config, state_instances
 from tests.terraform import terraform, terraform_env
 
 pytestmark = pytest.mark.roundtrip
 
-THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # the tls provider cannot be installed here
 CLUSTERS = {"terraform": "rt-terraform", "cdktf": "rt-cdktf-cli"}
 BROKEN_CLUSTER = "rt-broken"
 PHASE_TIMEOUT = 300  # seconds; no phase takes more than ~70 s here
@@ -69,27 +66,6 @@ CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 
 # --------------------------------------------------------------------------------------------
 # Configuration and environment
-
-
-def roundtrip_config(moto: MotoHarness, cluster: str) -> dict[str, Any]:
-    """The example configuration for `cluster`, with the provider pointed at moto (as a user would write it)."""
-    data = config_for_cluster(cluster).model_dump(mode="json", exclude_unset=True, by_alias=True)
-    data["region"] = REGION
-    data["aws"] = {
-        "endpoints": moto.endpoints(),
-        # Credentials come from the environment (moto's); never from the metadata service of the machine
-        # running this (a CI runner on EC2 has one, with real credentials).
-        "skip_metadata_api_check": True,
-    }
-    data["oidc"] = {"thumbprints": [THUMBPRINT]}
-    return data
-
-
-def aws_env(env: dict[str, str]) -> dict[str, str]:
-    """`env` without the caller's AWS settings (profiles, real keys), with moto's test credentials."""
-    clean = {key: value for key, value in env.items() if not key.startswith("AWS_")}
-    clean.update(CREDENTIALS, AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
-    return clean
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,19 +191,6 @@ class Deployment:
             return action()
         finally:
             self.phases[phase] = round(time.monotonic() - start, 1)
-
-
-def state_instances(state: dict[str, Any]) -> list[str]:
-    """Managed resource instances in a state file (v4 format), as addresses."""
-    found = []
-    for resource in state.get("resources", []):
-        if resource["mode"] != "managed":
-            continue
-        for instance in resource["instances"]:
-            key = instance.get("index_key")
-            suffix = "" if key is None else f"[{json.dumps(key)}]"
-            found.append(f"{resource['type']}.{resource['name']}{suffix}")
-    return sorted(found)
 
 
 def json_messages(output: str) -> list[dict[str, Any]]:
@@ -376,24 +339,6 @@ def cdktf_round_trip(
 # Figures, printed at the end of the run
 
 
-class Figures:
-    """A pytest plugin registered for this module's run: prints resources and phase times in the summary."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.lock = threading.Lock()
-
-    def add(self, line: str) -> None:
-        with self.lock:
-            self.lines.append(line)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.lines:
-            terminalreporter.write_sep("-", "terraform round trip against moto")
-            for line in self.lines:
-                terminalreporter.write_line(line)
-
-
 def describe(deployment: Deployment) -> str:
     phases = ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in deployment.phases.items())
     total = sum(deployment.phases.values())
@@ -411,20 +356,8 @@ def describe(deployment: Deployment) -> str:
 
 
 @pytest.fixture(scope="module")
-def tools(terraform_bin: str, provider_mirror: Path) -> tuple[str, Path]:
-    require(moto_available(), "moto[server] and boto3 (pip install -r requirements.txt)")
-    return terraform_bin, provider_mirror
-
-
-@pytest.fixture(scope="module")
-def moto(tools: tuple[str, Path]) -> Iterator[MotoHarness]:
-    with MotoHarness() as harness:
-        yield harness
-
-
-@pytest.fixture(scope="module")
 def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
-    plugin = Figures()
+    plugin = Figures("terraform round trip against moto")
     request.config.pluginmanager.register(plugin, "roundtrip-figures")
     start = time.monotonic()
     yield plugin
