@@ -117,8 +117,13 @@ class NodeRoleSettings(Strict):
 
 
 class DiscoverySettings(Strict):
-    """What gets the discovery tag. Empty lists mean the cluster's own subnets and cluster security group."""
+    """What gets the discovery tag. Empty lists mean the cluster's own subnets and cluster security group.
 
+    `manage_tags: false` leaves tagging to the configuration that owns the subnets and security
+    groups (e.g. a vpc.tf that already sets the tag): two configurations managing one tag fight.
+    """
+
+    manage_tags: bool = True
     subnet_ids: list[SubnetId] = []
     security_group_ids: list[SecurityGroupId] = []
 

@@ -54,7 +54,8 @@ class InfraStack(TerraformStack):
             queue_arn=interruption.queue.arn,
             node_role_arn=node.role.arn,
         )
-        DiscoveryTags(self, "discovery", config=config, cluster=cluster)
+        if config.discovery.manage_tags:
+            DiscoveryTags(self, "discovery", config=config, cluster=cluster)
         SystemNodeGroup(self, "system_node_group", config=config, cluster=cluster)
 
         # What the chart stack and operators need; cdktf turns uses in other stacks into remote state reads.

@@ -23,5 +23,10 @@ def test_explicit_ids_override_the_cluster_defaults(synth_config):
     assert resource(stack, "aws_ec2_tag.karpenter_discovery_security_group")["for_each"] == '${toset(["sg-0c3"])}'
 
 
+def test_tagging_can_be_left_to_the_configuration_owning_the_network(synth_config):
+    stack = synth_config(make_config(discovery={"manage_tags": False}))["infra"]
+    assert "aws_ec2_tag" not in stack["resource"]
+
+
 def test_existing_networks_are_never_managed_whole(infra):
     assert not {"aws_subnet", "aws_security_group", "aws_vpc"} & set(infra["resource"])
