@@ -314,10 +314,7 @@ class KarpenterConfig(Strict):
 
     @model_validator(mode="after")
     def _node_classes_fit_infra(self) -> KarpenterConfig:
-        names = [c.name for c in self.node_classes]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise CrossFieldError("node_classes[*].name", duplicates, "names must be unique")
+        _require_unique_names("node_classes", self.node_classes)
         for index, node_class in enumerate(self.node_classes):
             where = f"node_classes[{index}].spec"
             role = node_class.spec.role
@@ -344,10 +341,7 @@ class KarpenterConfig(Strict):
 
     @model_validator(mode="after")
     def _node_pools_reference_classes(self) -> KarpenterConfig:
-        names = [p.name for p in self.node_pools]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise CrossFieldError("node_pools[*].name", duplicates, "names must be unique")
+        _require_unique_names("node_pools", self.node_pools)
         classes = {c.name for c in self.node_classes}
         for index, pool in enumerate(self.node_pools):
             ref = pool.spec.template.spec.nodeClassRef.name
@@ -369,6 +363,13 @@ class KarpenterConfig(Strict):
                     f"node_pools[{index}].spec.limits.cpu is {cpu!r}: that is {cpu_cores(cpu):g} vCPU for the whole pool"
                 )
         return found
+
+
+def _require_unique_names(key: str, items: list[NodeClass] | list[NodePool]) -> None:
+    names = [item.name for item in items]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise CrossFieldError(f"{key}[*].name", duplicates, "names must be unique")
 
 
 class ResourceNames:

@@ -93,6 +93,24 @@ def provider_mirror() -> Path:
     return mirror
 
 
+def reference_controller_policy(
+    *, partition: str, region: str, account: str, cluster: str, queue_arn: str, node_role_arn: str
+) -> dict[str, Any]:
+    """Upstream's v0.37.2 controller policy with its CloudFormation placeholders filled in."""
+    text = (REFERENCE / "controller-policy.json").read_text()
+    for placeholder, value in {
+        "${AWS::Partition}": partition,
+        "${AWS::Region}": region,
+        "${AWS::AccountId}": account,
+        "${ClusterName}": cluster,
+        "${KarpenterInterruptionQueue.Arn}": queue_arn,
+        "${KarpenterNodeRole.Arn}": node_role_arn,
+    }.items():
+        text = text.replace(placeholder, value)
+    assert "${AWS::" not in text and "${Karpenter" not in text and "${ClusterName}" not in text, "a placeholder is left"
+    return json.loads(text)
+
+
 def resource(stack: dict[str, Any], address: str) -> dict[str, Any]:
     """`resource(stack, "aws_iam_role.karpenter_controller")`; `data.` prefix for data sources."""
     section = "resource"

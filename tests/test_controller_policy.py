@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from karpenter_cdktf.documents.iam import controller_policy
-from tests.conftest import REFERENCE, policy
+from tests.conftest import policy, reference_controller_policy
 
 PARTITION = "${data.aws_partition.current.partition}"
 REGION = "${data.aws_region.current.name}"
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
 NODE_ROLE_ARN = "${aws_iam_role.karpenter_node.arn}"
-
-
-def reference_policy(*, partition: str, region: str, account: str, cluster: str, queue_arn: str, node_role_arn: str) -> dict:
-    text = (REFERENCE / "controller-policy.json").read_text()
-    for placeholder, value in {
-        "${AWS::Partition}": partition,
-        "${AWS::Region}": region,
-        "${AWS::AccountId}": account,
-        "${ClusterName}": cluster,
-        "${KarpenterInterruptionQueue.Arn}": queue_arn,
-        "${KarpenterNodeRole.Arn}": node_role_arn,
-    }.items():
-        text = text.replace(placeholder, value)
-    return json.loads(text)
 
 
 def as_set(value: str | list[str]) -> set[str]:
@@ -56,13 +40,13 @@ def built(**values: str) -> dict:
 
 
 def test_policy_equals_reference_exactly():
-    assert built(**LITERAL) == reference_policy(**LITERAL)
+    assert built(**LITERAL) == reference_controller_policy(**LITERAL)
 
 
 @pytest.mark.parametrize("index", range(16))
 def test_each_statement_matches_reference(index):
     ours = built(**LITERAL)["Statement"][index]
-    upstream = reference_policy(**LITERAL)["Statement"][index]
+    upstream = reference_controller_policy(**LITERAL)["Statement"][index]
     assert ours["Sid"] == upstream["Sid"]
     assert ours["Effect"] == upstream["Effect"] == "Allow"
     assert as_set(ours["Action"]) == as_set(upstream["Action"]), ours["Sid"]
@@ -79,7 +63,7 @@ def test_sixteen_statements_with_upstream_sids():
 
 def test_synthesized_policy_wires_terraform_references(infra, example_config):
     synthesized = policy(infra, "aws_iam_policy.karpenter_controller")
-    assert synthesized == reference_policy(
+    assert synthesized == reference_controller_policy(
         partition=PARTITION,
         region=REGION,
         account=ACCOUNT,

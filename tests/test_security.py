@@ -26,7 +26,8 @@ import pytest
 import yaml
 from parliament import analyze_policy_string
 
-from tests.conftest import REFERENCE, ROOT, make_config, require, synth
+from tests.conftest import ROOT, make_config, require, synth
+from tests.conftest import reference_controller_policy as shared_reference_policy
 
 CHECKOV = ROOT / ".venv-scan" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / ".checkov.yaml"
@@ -420,18 +421,14 @@ def test_run_instances_resource_types_are_covered_across_statements(infra):
 
 def reference_controller_policy(infra: dict[str, Any], cluster_name: str) -> dict[str, Any]:
     """Upstream's v0.37.2 policy with its CloudFormation placeholders set to the literal values we use."""
-    text = (REFERENCE / "controller-policy.json").read_text()
-    for placeholder, value in {
-        "${AWS::Partition}": PARTITION,
-        "${AWS::Region}": REGION,
-        "${AWS::AccountId}": ACCOUNT,
-        "${ClusterName}": cluster_name,
-        "${KarpenterInterruptionQueue.Arn}": literal(infra, {"v": "${aws_sqs_queue.karpenter_interruption.arn}"})["v"],
-        "${KarpenterNodeRole.Arn}": literal(infra, {"v": "${aws_iam_role.karpenter_node.arn}"})["v"],
-    }.items():
-        text = text.replace(placeholder, value)
-    assert "${" not in text, "a placeholder of the reference is not filled in"
-    return json.loads(text)
+    return shared_reference_policy(
+        partition=PARTITION,
+        region=REGION,
+        account=ACCOUNT,
+        cluster=cluster_name,
+        queue_arn=literal(infra, {"v": "${aws_sqs_queue.karpenter_interruption.arn}"})["v"],
+        node_role_arn=literal(infra, {"v": "${aws_iam_role.karpenter_node.arn}"})["v"],
+    )
 
 
 def widenings(ours: dict[str, Any], upstream: dict[str, Any]) -> list[str]:
