@@ -239,6 +239,16 @@ def with_cleanup(deployment: Deployment, steps: Callable[[], None], destroy: Cal
     return deployment
 
 
+def read_back_and_replan(deployment: Deployment, moto: MotoHarness, stack_dir: Path, terraform_bin: str, env: dict[str, str]) -> None:
+    """After apply: what boto3 sees, then a second `plan -detailed-exitcode` of the same stack (0 = converged)."""
+    deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
+    deployment.live = read_live(moto, deployment.config, deployment.stand_in)
+    deployment.second_plan = deployment.timed(
+        "second plan",
+        lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
+    )
+
+
 def terraform_round_trip(
     deployment: Deployment, moto: MotoHarness, stack_dir: Path, terraform_bin: str, env: dict[str, str]
 ) -> Deployment:
@@ -258,12 +268,7 @@ def terraform_round_trip(
         deployment.created = applied(output, "create")
         assert change_summary(output)["add"] == deployment.created, output
         deployment.state_after_apply = state()
-        deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
-        deployment.live = read_live(moto, deployment.config, deployment.stand_in)
-        deployment.second_plan = deployment.timed(
-            "second plan",
-            lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
-        )
+        read_back_and_replan(deployment, moto, stack_dir, terraform_bin, env)
         destroy()
 
     def destroy() -> None:
@@ -314,12 +319,7 @@ def cdktf_round_trip(
         reported = re.findall(r"Apply complete! Resources: (\d+) added", output)
         assert reported, output
         deployment.created = int(reported[-1])
-        deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
-        deployment.live = read_live(moto, deployment.config, deployment.stand_in)
-        deployment.second_plan = deployment.timed(
-            "second plan",
-            lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
-        )
+        read_back_and_replan(deployment, moto, stack_dir, terraform_bin, env)
         destroy()
 
     def destroy() -> None:
