@@ -39,6 +39,7 @@ def synthesize(config: KarpenterConfig, outdir: str | Path) -> None:
     staging = outdir.with_name(f"{outdir.name}.staging-{os.getpid()}")
     retired = outdir.with_name(f"{outdir.name}.old-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
+    outdir.parent.mkdir(parents=True, exist_ok=True)
     try:
         build_app(config, str(staging)).synth()
         _carry_over_terraform_dirs(outdir, staging)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import test_fast_imports
 from tests.conftest import ROOT
 
 # Not sources: environments, tool state, outputs of earlier runs.
@@ -61,9 +60,7 @@ def finish(process: subprocess.Popen[str], project: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def checkouts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    if any(item.path.name == "test_fast_imports.py" for item in request.session.items):
-        test_fast_imports.start_both_ways(tmp_path_factory)  # its ~10 s plain-import run overlaps ours
+def checkouts(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("determinism")
     short = checkout(tmp / "a")
     long = checkout(tmp / ("a-checkout-whose-path-is-much-longer-than-the-other-one" * 2))

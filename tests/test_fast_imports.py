@@ -7,7 +7,6 @@ How much time it saves is measured by `make bench` (scripts/bench.py), not asser
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import re
@@ -26,8 +25,10 @@ MAX_AWS_SUBMODULES = 100
 MIN_AWS_SUBMODULES_PLAIN = 2000
 
 # Runs main.main() like `python main.py`, then reports what the provider packages look like in sys.modules.
+# It ends with os._exit: the output is written by then, and with the plain import the interpreter's
+# teardown of ~2,100 modules would add ~4 s (jsii's Node process exits when its stdin closes).
 PROBE = """
-import json, sys
+import json, os, sys
 sys.path.insert(0, {root!r})
 import main
 code = main.main()
@@ -39,7 +40,9 @@ for name in {packages!r}:
         "has_all": hasattr(package, "__all__"),
         "submodules": sorted(m for m in sys.modules if m.startswith(name + ".")),
     }}
-print("PROBE " + json.dumps(report))
+print("PROBE " + json.dumps(report), flush=True)
+sys.stderr.flush()
+os._exit(code)
 """
 
 
@@ -55,18 +58,15 @@ def synth_env(outdir: Path, *, plain: bool) -> dict[str, str]:
     return env
 
 
-_STARTED: dict[str, tuple[subprocess.Popen[str], Path]] = {}
-
-
-def start_both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subprocess.Popen[str], Path]]:
-    """Start the synth with the bare packages and the one with KARPENTER_PLAIN_IMPORTS=1, once per session.
-
-    The plain run keeps one core busy for ~10 s. tests/test_determinism.py calls this before its own
-    synths when both modules run, so that time overlaps with its work instead of adding to the suite.
-    """
-    if not _STARTED:
-        tmp = tmp_path_factory.mktemp("fast-imports")
-        probe = PROBE.format(root=str(ROOT), packages=list(PROVIDER_PACKAGES))
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """The example synthesized with the bare packages and with KARPENTER_PLAIN_IMPORTS=1 (in parallel),
+    with what each process had in sys.modules."""
+    tmp = tmp_path_factory.mktemp("fast-imports")
+    probe = PROBE.format(root=str(ROOT), packages=list(PROVIDER_PACKAGES))
+    started = {}
+    results = {}
+    try:
         for way in ("fast", "plain"):
             (tmp / way).mkdir()
             outdir = tmp / way / "cdktf.out"
@@ -78,24 +78,8 @@ def start_both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            _STARTED[way] = (process, outdir)
-        atexit.register(_stop_leftovers)
-    return _STARTED
-
-
-def _stop_leftovers() -> None:
-    for process, _ in _STARTED.values():
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """The example synthesized both ways (in parallel), with what each process had in sys.modules."""
-    results = {}
-    try:
-        for way, (process, outdir) in start_both_ways(tmp_path_factory).items():
+            started[way] = (process, outdir)
+        for way, (process, outdir) in started.items():
             stdout, stderr = process.communicate(timeout=600)
             assert process.returncode == 0, f"{way} synth failed ({process.returncode}):\n{stderr[-4000:]}"
             line = next(line for line in reversed(stdout.splitlines()) if line.startswith("PROBE "))
@@ -103,7 +87,10 @@ def both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
             assert report["exit_code"] == 0, stderr
             results[way] = {"tree": read_tree(outdir), "packages": report["packages"]}
     finally:
-        _stop_leftovers()
+        for process, _ in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     return results
 
 
