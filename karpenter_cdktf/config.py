@@ -24,6 +24,7 @@ from karpenter_cdktf.karpenter_api import (
     EC2NodeClassSpec,
     NodePoolSpec,
     cpu_cores,
+    quantities_as_strings,
 )
 
 KARPENTER_VERSION = "0.37.2"
@@ -82,6 +83,8 @@ class OidcSettings(Strict):
 class Resources(Strict):
     requests: dict[Literal["cpu", "memory"], Annotated[str, StringConstraints(pattern=QUANTITY)]] = {}
     limits: dict[Literal["cpu", "memory"], Annotated[str, StringConstraints(pattern=QUANTITY)]] = {}
+
+    _quantities = field_validator("requests", "limits", mode="before")(quantities_as_strings)
 
 
 class KarpenterSettings(Strict):

@@ -114,6 +114,13 @@ def check_label_domain(key: str) -> str:
     return key
 
 
+def quantities_as_strings(values: object) -> object:
+    """Quantities are int-or-string in Kubernetes: `cpu: 100` means "100"; keep strings so both render alike."""
+    if isinstance(values, dict):
+        return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()}
+    return values
+
+
 def _check_tags_not_empty(tags: dict[str, str] | None) -> dict[str, str] | None:
     if tags is not None and any(k == "" or v == "" for k, v in tags.items()):
         raise ValueError("empty tag keys or values aren't supported")
@@ -451,13 +458,7 @@ class NodePoolSpec(Strict):
     limits: dict[str, Annotated[str, StringConstraints(pattern=QUANTITY)]] | None = None
     weight: Annotated[int, Field(ge=1, le=100)] | None = None
 
-    @field_validator("limits", mode="before")
-    @classmethod
-    def _limits_as_strings(cls, limits: object) -> object:
-        """CRD limits are int-or-string; keep them as strings so `100` and `"100"` render alike."""
-        if isinstance(limits, dict):
-            return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in limits.items()}
-        return limits
+    _limits = field_validator("limits", mode="before")(quantities_as_strings)
 
 
 def cpu_cores(quantity: str) -> float:

@@ -69,3 +69,12 @@ def test_load_config_reports_files_and_yaml(tmp_path):
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_config(tmp_path / "list.yaml")
+
+
+def test_whole_number_quantities_read_as_kubernetes_does():
+    config = KarpenterConfig.model_validate(
+        {**example_data(), "karpenter": {"replicas": 1, "resources": {"requests": {"cpu": 1, "memory": "1Gi"}}}}
+    )
+    assert config.karpenter.resources.requests == {"cpu": "1", "memory": "1Gi"}
+    message = problem({**example_data(), "karpenter": {"replicas": 1, "resources": {"requests": {"cpu": True}}}})
+    assert "karpenter.resources.requests['cpu']: got True" in message
