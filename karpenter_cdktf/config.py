@@ -42,15 +42,6 @@ SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]
 Thumbprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{40}$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")]
 
-# Name suffixes, after karpenter.tf; the limits are AWS's.
-NAME_LIMITS = {
-    "controller role": ("-karpenter-controller", 64),
-    "node role": ("-karpenter-node", 64),
-    "system node role": ("-system-node", 64),
-    "interruption queue": ("-karpenter-interruption", 80),
-    "interruption rule": ("-karpenter-interruption-health-event", 64),  # the longest of the four
-    "system node group": ("-system", 63),
-}
 
 
 class Strict(BaseModel):
@@ -391,6 +382,18 @@ class ResourceNames:
     def interruption_rule(self, kind: str) -> str:
         """`kind` is a key of INTERRUPTION_RULES (`state_change`); names use hyphens (`...-state-change`)."""
         return self._rule_overrides.get(kind) or f"{self.interruption_queue}-{kind.replace('_', '-')}"
+
+
+# AWS's length limits on the names derived from the prefix; the suffixes are ResourceNames' own.
+_SUFFIXES = ResourceNames("", NameOverrides())
+NAME_LIMITS = {
+    "controller role": (_SUFFIXES.controller_role, 64),
+    "node role": (_SUFFIXES.node_role, 64),
+    "system node role": (_SUFFIXES.system_node_role, 64),
+    "interruption queue": (_SUFFIXES.interruption_queue, 80),
+    "interruption rule": (_SUFFIXES.interruption_rule("health_event"), 64),  # the longest of the four
+    "system node group": (_SUFFIXES.system_node_group, 63),
+}
 
 
 class ConfigError(Exception):

@@ -16,8 +16,8 @@ from karpenter_cdktf.config import KarpenterConfig
 from karpenter_cdktf.documents.manifests import node_class_manifest, node_pool_manifest
 from karpenter_constructs.base import named
 
-# Deleting a node class waits for every node it launched to drain and terminate.
-NODE_CLASS_DELETE_TIMEOUT = "30m"
+# Deleting these waits while Karpenter drains and terminates their nodes (the node class's finalizer).
+DELETE_TIMEOUT = "30m"
 
 
 class NodePools(Construct):
@@ -31,7 +31,7 @@ class NodePools(Construct):
                     f"ec2nodeclass_{node_class.name}",
                     manifest=node_class_manifest(config, node_class),
                     depends_on=[controller],
-                    timeouts=ManifestTimeouts(delete=NODE_CLASS_DELETE_TIMEOUT),
+                    timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),
                 )
             )
         for node_pool in config.node_pools:
@@ -42,6 +42,6 @@ class NodePools(Construct):
                     f"nodepool_{node_pool.name}",
                     manifest=node_pool_manifest(node_pool),
                     depends_on=[controller, node_class],
-                    timeouts=ManifestTimeouts(delete=NODE_CLASS_DELETE_TIMEOUT),
+                    timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),
                 )
             )

@@ -59,12 +59,10 @@ class InfraStack(TerraformStack):
         SystemNodeGroup(self, "system_node_group", config=config, cluster=cluster)
 
         # What the chart stack and operators need; cdktf turns uses in other stacks into remote state reads.
-        self.cluster_name = config.cluster_name
         self.cluster_endpoint = cluster.eks.endpoint
         self.cluster_certificate_authority = cluster.eks.certificate_authority.get(0).data
         self.controller_role_arn = controller.role.arn
         self.interruption_queue_name = interruption.queue.name
-        self.node_role_name = node.role.name
         for output_name, value, description in (
             ("karpenter_controller_role_arn", controller.role.arn, "IAM role ARN for the Karpenter controller (IRSA)"),
             ("karpenter_interruption_queue_name", interruption.queue.name, "SQS queue name for interruption handling"),

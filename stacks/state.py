@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
 
 from karpenter_cdktf.config import (
@@ -21,8 +23,7 @@ def configure_backend(stack: TerraformStack, name: str, config: KarpenterConfig)
     """cdktf derives other stacks' `terraform_remote_state` reads from this, so cross-stack references follow it."""
     backend = config.backend
     if isinstance(backend, LocalBackendSettings):
-        directory = PROJECT_FROM_STACK_DIR if backend.directory == "." else f"{PROJECT_FROM_STACK_DIR}/{backend.directory.rstrip('/')}"
-        LocalBackend(stack, path=f"{directory}/terraform.{name}.tfstate")
+        LocalBackend(stack, path=posixpath.normpath(f"{PROJECT_FROM_STACK_DIR}/{backend.directory}/terraform.{name}.tfstate"))
     elif isinstance(backend, S3BackendSettings):
         S3Backend(
             stack,
