@@ -14,7 +14,8 @@ DEFAULT_CONFIG = "examples/aws-2026-eks.yaml"
 
 
 def main() -> int:
-    from karpenter_cdktf.config import ConfigError, load_config
+    from karpenter_model.base import ConfigError
+    from karpenter_model.loading import load_config
 
     config_path = os.environ.get("KARPENTER_CONFIG") or DEFAULT_CONFIG
     try:

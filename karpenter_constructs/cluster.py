@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
@@ -10,28 +12,35 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from constructs import Construct
 
 from karpenter_constructs.base import named
+from karpenter_model.releases import ReleaseProfile, release_for_kubernetes
 
-# Karpenter 0.37 supports Kubernetes up to 1.30 (its compatibility matrix); checked at plan time.
-MAX_KUBERNETES_MINOR = 30
+MINOR = 'tonumber(split(".", self.version)[1])'
+
+
+def kubernetes_support_check(release: ReleaseProfile) -> dict[str, str]:
+    """A postcondition on the cluster: its Kubernetes minor is one the release supports (upstream's compatibility matrix).
+
+    The plan fails before anything changes, naming the cluster's version, the release's range and
+    the release to choose instead.
+    """
+    first, last = release.kubernetes_minors
+    choices = json.dumps({str(minor): version for minor, version in release_for_kubernetes().items()})
+    return {
+        "condition": f"${{{MINOR} >= {first} && {MINOR} <= {last}}}",
+        "errorMessage": f"Karpenter {release.version} supports Kubernetes 1.{first} to 1.{last}, and this cluster runs "
+        f'Kubernetes ${{self.version}}; set karpenter.version to ${{lookup({choices}, {MINOR}, "(none of the supported releases)")}}.',
+    }
 
 
 class ExistingCluster(Construct):
-    def __init__(self, scope: Construct, id: str, *, cluster_name: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, cluster_name: str, release: ReleaseProfile) -> None:
         super().__init__(scope, id)
         self.eks = named(
             DataAwsEksCluster(
                 self,
                 "cluster",
                 name=cluster_name,
-                lifecycle=TerraformResourceLifecycle(
-                    postcondition=[
-                        {
-                            "condition": f'${{tonumber(split(".", self.version)[1]) <= {MAX_KUBERNETES_MINOR}}}',
-                            "errorMessage": f"Karpenter 0.37.2 supports Kubernetes up to 1.{MAX_KUBERNETES_MINOR}; "
-                            "upgrade Karpenter before the cluster.",
-                        }
-                    ]
-                ),
+                lifecycle=TerraformResourceLifecycle(postcondition=[kubernetes_support_check(release)]),
             )
         )
         self.partition = named(DataAwsPartition(self, "current_partition"), "current").partition

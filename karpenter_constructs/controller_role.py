@@ -1,4 +1,4 @@
-"""The controller's IAM role (IRSA) and upstream's controller policy, attached to it."""
+"""The controller's IAM role (IRSA) and the release's controller policies (one or several), attached to it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.iam import controller_policy, irsa_trust_policy
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import controller_policies, irsa_trust_policy
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
@@ -44,7 +44,8 @@ class ControllerRole(Construct):
                 assume_role_policy=json.dumps(trust),
             )
         )
-        document = controller_policy(
+        documents = controller_policies(
+            config.release,
             partition=cluster.partition,
             region=cluster.region,
             account_id=cluster.account_id,
@@ -52,19 +53,17 @@ class ControllerRole(Construct):
             queue_arn=queue_arn,
             node_role_arn=node_role_arn,
         )
-        self.policy = named(
-            IamPolicy(
-                self,
-                "karpenter_controller_policy",
-                name=config.resource_names.controller_policy,
-                # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
-                policy=json.dumps(document),
-            ),
-            "karpenter_controller",
-        )
-        named(
-            IamRolePolicyAttachment(
-                self, "karpenter_controller_policy_attachment", role=self.role.name, policy_arn=self.policy.arn
-            ),
-            "karpenter_controller",
-        )
+        self.policies = []
+        for name, document in documents.items():
+            policy = named(
+                IamPolicy(
+                    self,
+                    f"{name.address}_policy",
+                    name=config.prefix + name.suffix,
+                    # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
+                    policy=json.dumps(document),
+                ),
+                name.address,
+            )
+            named(IamRolePolicyAttachment(self, f"{name.address}_policy_attachment", role=self.role.name, policy_arn=policy.arn), name.address)
+            self.policies.append(policy)

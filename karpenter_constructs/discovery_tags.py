@@ -10,7 +10,7 @@ from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from constructs import Construct
 
-from karpenter_cdktf.config import DISCOVERY_TAG, KarpenterConfig
+from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 

@@ -10,8 +10,8 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.interruption import INTERRUPTION_RULES, TARGET_ID, queue_policy
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.interruption import TARGET_ID, queue_policy
 from karpenter_constructs.base import named
 
 
@@ -35,19 +35,19 @@ class InterruptionQueue(Construct):
             ),
             "karpenter_interruption",
         )
-        for kind, rule in INTERRUPTION_RULES.items():
+        for rule in config.release.interruption_rules:
             event_rule = named(
                 CloudwatchEventRule(
                     self,
-                    f"karpenter_interruption_{kind}",
-                    name=names.interruption_rule(kind),
-                    description=rule["description"],
-                    event_pattern=json.dumps(rule["pattern"]),
+                    f"karpenter_interruption_{rule.key}",
+                    name=names.interruption_rule(rule.key),
+                    description=rule.description,
+                    event_pattern=json.dumps(rule.pattern),
                 )
             )
             named(
                 CloudwatchEventTarget(
-                    self, f"karpenter_interruption_{kind}_target", rule=event_rule.name, target_id=TARGET_ID, arn=self.queue.arn
+                    self, f"karpenter_interruption_{rule.key}_target", rule=event_rule.name, target_id=TARGET_ID, arn=self.queue.arn
                 ),
                 event_rule.node.id,
             )

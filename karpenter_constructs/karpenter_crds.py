@@ -9,21 +9,19 @@ chart stack be planned against CRDs the API server does not serve yet.
 
 from __future__ import annotations
 
+import json
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKubernetesResource
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from constructs import Construct
 
-from karpenter_cdktf.config import KARPENTER_VERSION, KarpenterConfig
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.helm_values import crd_chart_values
 from karpenter_constructs.base import named
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
-CRDS = {
-    "nodepools": "nodepools.karpenter.sh",
-    "nodeclaims": "nodeclaims.karpenter.sh",
-    "ec2nodeclasses": "ec2nodeclasses.karpenter.k8s.aws",
-}
 ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'
 
 
@@ -35,6 +33,7 @@ class KarpenterCrds(Construct):
         if config.karpenter.create_namespace:
             created = named(NamespaceV1(self, "karpenter_namespace", metadata={"name": namespace}), "karpenter")
             depends_on.append(created)
+        values = crd_chart_values(config)
         self.release = named(
             Release(
                 self,
@@ -42,18 +41,19 @@ class KarpenterCrds(Construct):
                 name="karpenter-crd",
                 repository=CHART_REPOSITORY,
                 chart="karpenter-crd",
-                version=KARPENTER_VERSION,
+                version=config.release.chart_version,
                 namespace=namespace,
                 wait=True,
                 timeout=config.karpenter.helm_timeout_seconds,
+                values=[json.dumps(values, indent=2)] if values else None,
                 depends_on=depends_on or None,
             )
         )
-        for short_name, crd_name in CRDS.items():
+        for crd_name in config.release.crd_names:
             named(
                 DataKubernetesResource(
                     self,
-                    f"crd_{short_name}",
+                    f"crd_{crd_name.split('.')[0]}",
                     api_version="apiextensions.k8s.io/v1",
                     kind="CustomResourceDefinition",
                     metadata={"name": crd_name},

@@ -1,4 +1,4 @@
-"""The `karpenter` chart 0.37.2: the controller, with IRSA, pinned to the system node group."""
+"""The `karpenter` chart of the configured release: the controller, with IRSA, pinned to the system node group."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
-from karpenter_cdktf.config import KARPENTER_VERSION, KarpenterConfig
-from karpenter_cdktf.documents.helm_values import controller_values
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.helm_values import controller_values
 from karpenter_constructs.base import named
 from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
 
@@ -38,7 +38,7 @@ class KarpenterRelease(Construct):
                 name="karpenter",
                 repository=CHART_REPOSITORY,
                 chart="karpenter",
-                version=KARPENTER_VERSION,
+                version=config.release.chart_version,
                 namespace=config.karpenter.namespace,
                 skip_crds=True,  # the crds stack owns them, and upgrades them with the karpenter-crd chart
                 wait=True,

@@ -12,8 +12,8 @@ from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest, ManifestTimeouts
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.manifests import node_class_manifest, node_pool_manifest
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.manifests import node_class_manifest, node_pool_manifest
 from karpenter_constructs.base import named
 
 # Deleting these waits while Karpenter drains and terminates their nodes (the node class's finalizer).
@@ -40,7 +40,7 @@ class NodePools(Construct):
                 Manifest(
                     self,
                     f"nodepool_{node_pool.name}",
-                    manifest=node_pool_manifest(node_pool),
+                    manifest=node_pool_manifest(config, node_pool),
                     depends_on=[controller, node_class],
                     timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),
                 )

@@ -10,18 +10,18 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.iam import NODE_MANAGED_POLICIES, ec2_trust_policy, managed_policy_arn
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import ec2_trust_policy, node_role_policy_arns
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 
 
 def ec2_role_with_policies(
-    scope: Construct, *, role_id: str, name: str, description: str, policies: tuple[str, ...], partition: str
+    scope: Construct, *, role_id: str, name: str, description: str, policy_arns: list[str]
 ) -> tuple[IamRole, IamRolePolicyAttachment]:
     """An EC2 instance role with AWS managed policies, attached by for_each keyed on the policy ARN."""
     role = named(IamRole(scope, role_id, name=name, description=description, assume_role_policy=json.dumps(ec2_trust_policy())))
-    arns = TerraformIterator.from_list([managed_policy_arn(partition, policy) for policy in policies])
+    arns = TerraformIterator.from_list(sorted(policy_arns))
     attachments = named(
         IamRolePolicyAttachment(scope, f"{role_id}_policies", for_each=arns, role=role.name, policy_arn=Token.as_string(arns.key))
     )
@@ -36,8 +36,7 @@ class NodeRole(Construct):
             role_id="karpenter_node",
             name=config.resource_names.node_role,
             description=f"Nodes Karpenter launches for EKS cluster {config.cluster_name}",
-            policies=NODE_MANAGED_POLICIES,
-            partition=cluster.partition,
+            policy_arns=node_role_policy_arns(config.release, partition=cluster.partition),
         )
         if config.node_role.access_entry:
             named(

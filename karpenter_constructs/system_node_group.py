@@ -14,8 +14,8 @@ from cdktf_cdktf_provider_aws.eks_node_group import (
 )
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.iam import SYSTEM_NODE_MANAGED_POLICIES
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import SYSTEM_NODE_MANAGED_POLICIES, managed_policy_arn
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.node_role import ec2_role_with_policies
@@ -30,8 +30,7 @@ class SystemNodeGroup(Construct):
             role_id="system_node",
             name=config.resource_names.system_node_role,
             description=f"System managed node group of EKS cluster {config.cluster_name}",
-            policies=SYSTEM_NODE_MANAGED_POLICIES,
-            partition=cluster.partition,
+            policy_arns=[managed_policy_arn(cluster.partition, policy) for policy in SYSTEM_NODE_MANAGED_POLICIES],
         )
         self.node_group = named(
             EksNodeGroup(

@@ -9,7 +9,7 @@ from pathlib import Path
 import karpenter_constructs  # noqa: F401  (registers the bare provider packages before any stack imports them)
 from cdktf import App
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess
 from stacks.chart import ChartStack
 from stacks.crds import CrdsStack

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_release import KarpenterRelease
 from karpenter_constructs.node_pools import NodePools

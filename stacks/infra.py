@@ -7,7 +7,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from cdktf_cdktf_provider_tls.provider import TlsProvider
 from constructs import Construct
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.terraform_literals import literal_tree
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.controller_role import ControllerRole
@@ -25,8 +26,8 @@ def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
         scope,
         "aws",
         region=config.region,
-        default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))] if config.tags else None,
-        endpoints=[AwsProviderEndpoints(**aws.endpoints)] if aws.endpoints else None,
+        default_tags=[AwsProviderDefaultTags(tags=literal_tree(dict(config.tags)))] if config.tags else None,
+        endpoints=[AwsProviderEndpoints(**literal_tree(dict(aws.endpoints)))] if aws.endpoints else None,
         skip_credentials_validation=aws.skip_credentials_validation or None,
         skip_metadata_api_check="true" if aws.skip_metadata_api_check else None,
         skip_region_validation=aws.skip_region_validation or None,
@@ -41,7 +42,7 @@ class InfraStack(TerraformStack):
         if not config.oidc.thumbprints:
             TlsProvider(self, "tls")
 
-        cluster = ExistingCluster(self, "cluster", cluster_name=config.cluster_name)
+        cluster = ExistingCluster(self, "cluster", cluster_name=config.cluster_name, release=config.release)
         oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster)
         node = NodeRole(self, "node_role", config=config, cluster=cluster)
         interruption = InterruptionQueue(self, "interruption", config=config)

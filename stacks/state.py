@@ -6,10 +6,10 @@ import posixpath
 
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
 
-from karpenter_cdktf.config import (
+from karpenter_model.base import ConfigError
+from karpenter_model.config import (
     AdoptionSettings,
     CloudBackendSettings,
-    ConfigError,
     KarpenterConfig,
     LocalBackendSettings,
     S3BackendSettings,

@@ -12,12 +12,17 @@ from typing import Any
 import pytest
 import yaml
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "reference"
 EXAMPLE_CONFIG = ROOT / "examples" / "aws-2026-eks.yaml"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def reference(version: str) -> Path:
+    """Upstream data of one release that only the tests read (tests/reference/README.md)."""
+    return REFERENCE / f"karpenter-{version}"
 
 
 def require(available: bool, what: str) -> None:
@@ -97,7 +102,7 @@ def reference_controller_policy(
     *, partition: str, region: str, account: str, cluster: str, queue_arn: str, node_role_arn: str
 ) -> dict[str, Any]:
     """Upstream's v0.37.2 controller policy with its CloudFormation placeholders filled in."""
-    text = (REFERENCE / "controller-policy.json").read_text()
+    text = (reference("0.37.2") / "controller-policy.json").read_text()
     for placeholder, value in {
         "${AWS::Partition}": partition,
         "${AWS::Region}": region,

@@ -8,12 +8,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.conftest import REFERENCE
+from karpenter_model.releases import PROFILES
 
-CRD_FILES = {
-    ("karpenter.sh/v1beta1", "NodePool"): "karpenter.sh_nodepools.yaml",
-    ("karpenter.k8s.aws/v1beta1", "EC2NodeClass"): "karpenter.k8s.aws_ec2nodeclasses.yaml",
-}
+CRD_FILES = {"NodePool": "karpenter.sh_nodepools.yaml", "EC2NodeClass": "karpenter.k8s.aws_ec2nodeclasses.yaml"}
 
 
 def _to_json_schema(node: Any) -> Any:
@@ -33,8 +30,8 @@ def _to_json_schema(node: Any) -> Any:
 
 
 @cache
-def schema_for(api_version: str, kind: str) -> dict[str, Any]:
-    crd = yaml.safe_load((REFERENCE / CRD_FILES[(api_version, kind)]).read_text())
+def schema_for(release: str, api_version: str, kind: str) -> dict[str, Any]:
+    crd = yaml.safe_load((PROFILES[release].data_dir / "crds" / CRD_FILES[kind]).read_text())
     version = api_version.split("/")[1]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = _to_json_schema(served["schema"]["openAPIV3Schema"])
@@ -42,6 +39,7 @@ def schema_for(api_version: str, kind: str) -> dict[str, Any]:
     return schema
 
 
-def schema_errors(manifest: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft7Validator(schema_for(manifest["apiVersion"], manifest["kind"]))
+def schema_errors(release: str, manifest: dict[str, Any]) -> list[str]:
+    """Problems jsonschema finds with `manifest` against the CRD of `release`: an oracle independent of the app's validator."""
+    validator = jsonschema.Draft7Validator(schema_for(release, manifest["apiVersion"], manifest["kind"]))
     return [f"{'.'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(manifest)]

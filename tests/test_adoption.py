@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
 from tests.conftest import ROOT, synth
 from tests.moto_harness import REGION, MotoHarness, StandInCluster, create_stand_in_cluster, tags_of
 from tests.terraform import terraform, terraform_env

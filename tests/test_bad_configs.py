@@ -29,7 +29,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
 from tests.conftest import ROOT, example_data, make_config, synth
 
 Edit = Callable[[dict[str, Any]], None]

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.conftest import REFERENCE, make_config, resource
+from karpenter_model.releases import PROFILES
+from tests.conftest import make_config, reference, resource
 
 REFERENCE_PATTERN = re.compile(r"\$\{(?:data\.)?([a-z0-9_]+\.[A-Za-z0-9_-]+)")
 
@@ -63,8 +64,8 @@ def test_crd_stack_installs_and_confirms_every_crd(example_stacks):
     assert (release["chart"], release["version"], release["repository"]) == ("karpenter-crd", "0.37.2", "oci://public.ecr.aws/karpenter")
     assert release["depends_on"] == ["kubernetes_namespace_v1.karpenter"]
     checked = {body["metadata"]["name"]: body for body in crds["data"]["kubernetes_resource"].values()}
-    crd_files = sorted(p.name for p in REFERENCE.glob("karpenter.*.yaml"))
-    assert sorted(yaml.safe_load((REFERENCE / f).read_text())["metadata"]["name"] for f in crd_files) == sorted(checked)
+    crd_files = sorted((PROFILES["0.37.2"].data_dir / "crds").glob("*.yaml"))
+    assert sorted(yaml.safe_load(f.read_text())["metadata"]["name"] for f in crd_files) == sorted(checked)
     for body in checked.values():
         assert body["depends_on"] == ["helm_release.karpenter_crd"]
         (condition,) = body["lifecycle"]["postcondition"]
@@ -122,7 +123,7 @@ def test_values_come_from_the_infra_stack(example_stacks):
 
 
 def test_values_keep_the_chart_defaults_and_pin_to_the_system_nodes(example_stacks):
-    upstream = yaml.safe_load((REFERENCE / "chart-values.yaml").read_text())
+    upstream = yaml.safe_load((reference("0.37.2") / "chart-values.yaml").read_text())
     values = chart_values(example_stacks["chart"])
     for toleration in upstream["tolerations"]:
         assert toleration in values["tolerations"]

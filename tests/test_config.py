@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from karpenter_cdktf.config import ConfigError, KarpenterConfig, format_validation_error, load_config
+from karpenter_model.base import ConfigError
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.errors import format_validation_error
+from karpenter_model.loading import load_config
 from tests.conftest import EXAMPLE_CONFIG, example_data
 
 
 def problem(data: dict) -> str:
     with pytest.raises(ValidationError) as caught:
         KarpenterConfig.model_validate(data)
-    return format_validation_error(caught.value, "config.yaml")
+    return format_validation_error(KarpenterConfig, caught.value, "config.yaml")
 
 
 def test_example_reproduces_the_seed_values(example_config):

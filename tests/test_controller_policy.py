@@ -1,10 +1,11 @@
-"""The controller policy is upstream's v0.37.2 KarpenterControllerPolicy, statement for statement."""
+"""The 0.37.2 controller policy is upstream's KarpenterControllerPolicy, statement for statement (an oracle parsed apart from the app's template reader)."""
 
 from __future__ import annotations
 
 import pytest
 
-from karpenter_cdktf.documents.iam import controller_policy
+from karpenter_model.documents.iam import controller_policies
+from karpenter_model.releases import PROFILES
 from tests.conftest import policy, reference_controller_policy
 
 PARTITION = "${data.aws_partition.current.partition}"
@@ -29,14 +30,16 @@ LITERAL = dict(
 
 
 def built(**values: str) -> dict:
-    return controller_policy(
+    (document,) = controller_policies(
+        PROFILES["0.37.2"],
         partition=values["partition"],
         region=values["region"],
         account_id=values["account"],
         cluster_name=values["cluster"],
         queue_arn=values["queue_arn"],
         node_role_arn=values["node_role_arn"],
-    )
+    ).values()
+    return document
 
 
 def test_policy_equals_reference_exactly():

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from karpenter_cdktf.config import NAME_LIMITS
-from karpenter_cdktf.config import KarpenterConfig
-from tests.conftest import REFERENCE, config_for_cluster, example_data, policy, resource
+from karpenter_model.naming import NAME_LIMITS
+from karpenter_model.config import KarpenterConfig
+from tests.conftest import config_for_cluster, example_data, policy, reference, resource
 
 QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
 UPSTREAM_RULES = {
@@ -20,7 +20,7 @@ UPSTREAM_RULES = {
 
 
 def upstream_patterns() -> dict[str, dict]:
-    rules = json.loads((REFERENCE / "interruption.json").read_text())["eventBridgeRules"]
+    rules = json.loads((reference("0.37.2") / "interruption.json").read_text())["eventBridgeRules"]
     return {rule["logicalId"]: rule["eventPattern"] for rule in rules}
 
 

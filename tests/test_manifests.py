@@ -7,25 +7,25 @@ import copy
 import pytest
 from pydantic import ValidationError
 
-from karpenter_cdktf.config import KarpenterConfig
-from karpenter_cdktf.documents.manifests import node_class_manifest, node_pool_manifest
-from karpenter_cdktf.karpenter_api import EC2NodeClassSpec, NodePoolSpec
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.manifests import node_class_manifest, node_pool_manifest
+from karpenter_model.karpenter_api import EC2NodeClassSpec, NodePoolSpec
 from tests.conftest import example_data
 from tests.crd_schema import schema_errors
 
 
 def example_manifests(config: KarpenterConfig) -> list[dict]:
-    return [node_class_manifest(config, c) for c in config.node_classes] + [node_pool_manifest(p) for p in config.node_pools]
+    return [node_class_manifest(config, c) for c in config.node_classes] + [node_pool_manifest(config, p) for p in config.node_pools]
 
 
 def test_example_manifests_pass_the_upstream_crd_schema(example_config):
     for manifest in example_manifests(example_config):
-        assert schema_errors(manifest) == [], manifest["kind"]
+        assert schema_errors(example_config.karpenter.version, manifest) == [], manifest["kind"]
 
 
 def test_schema_oracle_can_fail():
     bad = {"apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": "x"}, "spec": {"weight": 0, "template": {"spec": {}}}}
-    errors = schema_errors(bad)
+    errors = schema_errors("0.37.2", bad)
     assert any("weight" in e for e in errors) and any("nodeClassRef" in e for e in errors)
 
 
@@ -42,7 +42,7 @@ def test_manifests_are_v1beta1_and_carry_the_infra_node_role(example_config):
 
 
 def test_example_corrects_the_seed_consolidation(example_config):
-    disruption = node_pool_manifest(example_config.node_pools[0])["spec"]["disruption"]
+    disruption = node_pool_manifest(example_config, example_config.node_pools[0])["spec"]["disruption"]
     assert disruption == {"consolidationPolicy": "WhenUnderutilized", "budgets": [{"nodes": "10%"}]}
 
 
@@ -63,7 +63,7 @@ def test_several_node_classes_and_weighted_pools(synth_config):
     del bottlerocket["spec"]["blockDeviceMappings"]
     config = KarpenterConfig.model_validate({**data, "node_classes": [data["node_classes"][0], bottlerocket], "node_pools": [spot, fallback]})
     for manifest in example_manifests(config):
-        assert schema_errors(manifest) == [], manifest
+        assert schema_errors(config.karpenter.version, manifest) == [], manifest
     manifests = synth_config(config)["chart"]["resource"]["kubernetes_manifest"]
     assert sorted(manifests) == ["ec2nodeclass_bottlerocket", "ec2nodeclass_default", "nodepool_on-demand", "nodepool_spot"]
     assert manifests["nodepool_on-demand"]["depends_on"] == ["helm_release.karpenter", "kubernetes_manifest.ec2nodeclass_bottlerocket"]

@@ -8,7 +8,8 @@ PARTITION = "${data.aws_partition.current.partition}"
 
 
 def managed(*names: str) -> str:
-    return "${toset([" + ", ".join(f'"arn:{PARTITION}:iam::aws:policy/{n}"' for n in names) + "])}"
+    """The attachments' for_each: the policy ARNs, sorted so the synthesized order never depends on upstream's."""
+    return "${toset([" + ", ".join(f'"arn:{PARTITION}:iam::aws:policy/{n}"' for n in sorted(names)) + "])}"
 
 
 def test_node_role_trusts_ec2(infra):

@@ -35,15 +35,15 @@ from typing import Any
 import pytest
 import yaml
 
-from karpenter_cdktf.config import DISCOVERY_TAG, KarpenterConfig
-from karpenter_cdktf.documents.iam import (
-    NODE_MANAGED_POLICIES,
+from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
+from karpenter_model.documents.iam import (
     SYSTEM_NODE_MANAGED_POLICIES,
-    controller_policy,
+    controller_policies,
     irsa_trust_policy,
     managed_policy_arn,
+    node_role_policy_arns,
 )
-from karpenter_cdktf.documents.interruption import INTERRUPTION_RULES, TARGET_ID, queue_policy
+from karpenter_model.documents.interruption import TARGET_ID, queue_policy
 from tests.conftest import ROOT, require, synth
 from tests.moto_harness import (
     ACCOUNT_ID,
@@ -456,13 +456,13 @@ def test_oidc_provider_is_the_clusters_issuer(deployment: Deployment, live: dict
     assert provider["ThumbprintList"] == [THUMBPRINT]
 
 
-def test_controller_policy_is_upstreams_filled_in(deployment: Deployment, live: dict[str, Any]) -> None:
-    (attached,) = live["controller_policies"]
+def test_controller_policies_are_the_releases_filled_in(deployment: Deployment, live: dict[str, Any]) -> None:
     identity = live["identity"]
     account, partition = identity["Account"], identity["Arn"].split(":")[1]
     assert (account, partition) == (ACCOUNT_ID, "aws")
-    assert attached["name"] == deployment.config.resource_names.controller_policy
-    assert attached["document"] == controller_policy(
+    config = deployment.config
+    expected = controller_policies(
+        config.release,
         partition=partition,
         region=REGION,
         account_id=account,
@@ -470,11 +470,14 @@ def test_controller_policy_is_upstreams_filled_in(deployment: Deployment, live: 
         queue_arn=live["queue"]["attributes"]["QueueArn"],
         node_role_arn=live["node_role"]["arn"],
     )
+    assert {p["name"]: p["document"] for p in live["controller_policies"]} == {
+        config.prefix + name.suffix: document for name, document in expected.items()
+    }
 
 
 def test_node_roles_have_their_policies_and_nodes_may_join(deployment: Deployment, live: dict[str, Any]) -> None:
     assert live["node_role"]["trust"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
-    assert live["node_role"]["policies"] == sorted(managed_policy_arn("aws", p) for p in NODE_MANAGED_POLICIES)
+    assert live["node_role"]["policies"] == sorted(node_role_policy_arns(deployment.config.release, partition="aws"))
     assert live["system_node_role"]["policies"] == sorted(managed_policy_arn("aws", p) for p in SYSTEM_NODE_MANAGED_POLICIES)
     (entry,) = live["access_entries"]
     assert (entry["principalArn"], entry["type"]) == (live["node_role"]["arn"], "EC2_LINUX")
@@ -494,7 +497,7 @@ def test_interruption_queue_policy_admits_eventbridge_and_denies_plain_http(live
 def test_every_rule_has_upstreams_pattern_and_targets_the_queue(deployment: Deployment, live: dict[str, Any]) -> None:
     names = deployment.config.resource_names
     queue_arn = live["queue"]["attributes"]["QueueArn"]
-    expected = {names.interruption_rule(kind): rule["pattern"] for kind, rule in INTERRUPTION_RULES.items()}
+    expected = {names.interruption_rule(rule.key): rule.pattern for rule in deployment.config.release.interruption_rules}
     assert sorted(live["rules"]) == sorted(expected)
     for name, rule in live["rules"].items():
         assert rule["pattern"] == expected[name], name
@@ -535,10 +538,10 @@ def test_destroy_removes_everything_it_created(deployment: Deployment) -> None:
     before, live, after = deployment.before, deployment.live_inventory, deployment.after
     # What the apply added under the deployment's names...
     assert set(live["roles"]) - set(before["roles"]) == {names.controller_role, names.node_role, names.system_node_role}
-    assert set(live["policies"]) - set(before["policies"]) == {names.controller_policy}
+    assert set(live["policies"]) - set(before["policies"]) == {p["name"] for p in deployment.live["controller_policies"]}
     assert len(live["oidc_providers"]) == len(before["oidc_providers"]) + 1
     assert len(live["queues"]) == len(before["queues"]) + 1
-    assert set(live["rules"]) - set(before["rules"]) == {names.interruption_rule(kind) for kind in INTERRUPTION_RULES}
+    assert set(live["rules"]) - set(before["rules"]) == {names.interruption_rule(rule.key) for rule in deployment.config.release.interruption_rules}
     assert set(live["node_groups"]) - set(before["node_groups"]) == {names.system_node_group}
     assert set(live["access_entries"]) - set(before["access_entries"]) == {deployment.live["node_role"]["arn"]}
     # ...is gone, and everything else is as it was before.
@@ -560,14 +563,15 @@ def _unknown_condition_operator(stack: dict[str, Any], stand_in: StandInCluster,
     # The controller policy with `StringEquals` misspelt `StringEqual` in its first conditional statement.
     # Written with literal ARNs so `-target` creates this policy alone (not the queue it names, whose
     # creation the provider waits 25 s on).
-    document = controller_policy(
+    (document, *_) = controller_policies(
+        config.release,
         partition="aws",
         region=REGION,
         account_id=ACCOUNT_ID,
         cluster_name=stand_in.name,
         queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{config.resource_names.interruption_queue}",
         node_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{config.resource_names.node_role}",
-    )
+    ).values()
     condition = document["Statement"][1]["Condition"]
     condition["StringEqual"] = condition.pop("StringEquals")
     stack["resource"]["aws_iam_policy"]["karpenter_controller"]["policy"] = json.dumps(document)

@@ -1,20 +1,25 @@
-"""Values for the `karpenter` chart 0.37.2, built as whole objects.
+"""Values for the release's `karpenter` and `karpenter-crd` charts, built as whole objects.
 
 Helm replaces lists given in values (and `--set` paths index into them), so every list we
 touch is written out in full, including the chart defaults we keep: the `CriticalAddonsOnly`
 toleration, the `karpenter.sh/nodepool DoesNotExist` node affinity that keeps the controller
-off nodes it manages, and the hostname pod anti-affinity.
+off nodes it manages, and the hostname pod anti-affinity. Every config string is a Terraform
+literal here; only the three references the chart stack passes in are expressions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from karpenter_cdktf.config import KarpenterConfig
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.terraform_literals import literal_tree
 
 CHART_DEFAULT_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 CHART_DEFAULT_NODE_EXPRESSION = {"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}
 CHART_DEFAULT_ANTI_AFFINITY = {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname"}]}
+# The controller chart's Service is named for the release ("karpenter") and serves webhooks on this port.
+WEBHOOK_SERVICE = "karpenter"
+WEBHOOK_PORT = 8443
 
 
 def system_tolerations(config: KarpenterConfig) -> list[dict[str, str]]:
@@ -40,20 +45,37 @@ def controller_values(
 ) -> dict[str, Any]:
     settings = config.karpenter
     resources = {kind: dict(values) for kind, values in settings.resources.model_dump().items() if values}
+    values = literal_tree(
+        {
+            "settings": {"clusterName": config.cluster_name},
+            "serviceAccount": {"create": True, "name": settings.service_account},
+            "replicas": settings.replicas,
+            "logLevel": settings.log_level,
+            "controller": {"resources": resources},
+            "tolerations": system_tolerations(config),
+            "affinity": {"nodeAffinity": system_node_affinity(config), "podAntiAffinity": CHART_DEFAULT_ANTI_AFFINITY},
+        }
+    )
+    values["settings"] |= {"clusterEndpoint": cluster_endpoint, "interruptionQueue": interruption_queue}
+    values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": controller_role_arn}
+    if config.release.webhooks:
+        values["webhook"] = {"enabled": True, "port": WEBHOOK_PORT}
+    return values
+
+
+def crd_chart_values(config: KarpenterConfig) -> dict[str, Any]:
+    """Where the CRDs' conversion webhook calls: the controller's Service, in the namespace the controller runs in.
+
+    The CRD chart's own default namespace is the release's, which holds only while both charts
+    share a namespace; written out, it cannot drift. Releases without webhooks get the chart's defaults.
+    """
+    if not config.release.webhooks:
+        return {}
     return {
-        "settings": {
-            "clusterName": config.cluster_name,
-            "clusterEndpoint": cluster_endpoint,
-            "interruptionQueue": interruption_queue,
-        },
-        "serviceAccount": {
-            "create": True,
-            "name": settings.service_account,
-            "annotations": {"eks.amazonaws.com/role-arn": controller_role_arn},
-        },
-        "replicas": settings.replicas,
-        "logLevel": settings.log_level,
-        "controller": {"resources": resources},
-        "tolerations": system_tolerations(config),
-        "affinity": {"nodeAffinity": system_node_affinity(config), "podAntiAffinity": CHART_DEFAULT_ANTI_AFFINITY},
+        "webhook": {
+            "enabled": True,
+            "serviceName": WEBHOOK_SERVICE,
+            "serviceNamespace": config.karpenter.namespace,
+            "port": WEBHOOK_PORT,
+        }
     }

@@ -1,0 +1,148 @@
+"""Karpenter releases as data: one profile per release, which every layer reads.
+
+A profile holds what differs between releases and is not already in upstream's own files: the
+API version the release stores, the Kubernetes minors it supports, and whether its webhooks run.
+Everything else (CRDs, IAM policies, node role policies, interruption rules) is read from the
+upstream files under `data/<version>/`. Adding a release means adding its data and one profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from karpenter_model.releases.cloudformation import Template, load_template
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class ControllerPolicyName:
+    """How this app addresses and names one of upstream's controller policies."""
+
+    address: str  # Terraform name: aws_iam_policy.<address>, aws_iam_role_policy_attachment.<address>
+    suffix: str  # physical name: <prefix><suffix>
+
+
+@dataclass(frozen=True)
+class InterruptionRuleName:
+    key: str  # Terraform names karpenter_interruption_<key>[_target]; physical name <queue>-<key with hyphens>
+    description: str
+
+
+# Upstream's CloudFormation logical ids -> this app's names. karpenter.tf's names are kept where it had them.
+CONTROLLER_POLICY_NAMES = {
+    "KarpenterControllerPolicy": ControllerPolicyName("karpenter_controller", "-karpenter-controller"),
+    "NodeLifecyclePolicy": ControllerPolicyName("karpenter_controller_node_lifecycle", "-karpenter-node-lifecycle"),
+    "IAMIntegrationPolicy": ControllerPolicyName("karpenter_controller_iam_integration", "-karpenter-iam-integration"),
+    "EKSIntegrationPolicy": ControllerPolicyName("karpenter_controller_eks_integration", "-karpenter-eks-integration"),
+    "InterruptionPolicy": ControllerPolicyName("karpenter_controller_interruption", "-karpenter-interruption"),
+    "ResourceDiscoveryPolicy": ControllerPolicyName("karpenter_controller_resource_discovery", "-karpenter-resource-discovery"),
+    "ZonalShiftPolicy": ControllerPolicyName("karpenter_controller_zonal_shift", "-karpenter-zonal-shift"),
+}
+INTERRUPTION_RULE_NAMES = {
+    "SpotInterruptionRule": InterruptionRuleName("spot", "Karpenter: EC2 Spot Instance Interruption Warning"),
+    "RebalanceRule": InterruptionRuleName("rebalance", "Karpenter: EC2 Instance Rebalance Recommendation"),
+    "InstanceStateChangeRule": InterruptionRuleName("state_change", "Karpenter: EC2 Instance State-change Notification"),
+    "ScheduledChangeRule": InterruptionRuleName("health_event", "Karpenter: AWS Health Event (scheduled changes)"),
+    "CapacityReservationInterruptionRule": InterruptionRuleName(
+        "capacity_reservation", "Karpenter: EC2 Capacity Reservation Instance Interruption Warning"
+    ),
+}
+
+NODE_POOL_GROUP = "karpenter.sh"
+NODE_CLASS_GROUP = "karpenter.k8s.aws"
+
+
+@dataclass(frozen=True)
+class InterruptionRule:
+    key: str
+    description: str
+    pattern: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReleaseProfile:
+    version: str
+    api_version: Literal["v1beta1", "v1"]  # what the release stores, and what our manifests are written in
+    kubernetes_minors: tuple[int, int]  # 1.<first> to 1.<last>, inclusive, from upstream's compatibility matrix
+    webhooks: bool  # the controller serves its admission and conversion webhooks (the CRD chart points at them)
+
+    @property
+    def data_dir(self) -> Path:
+        return DATA / self.version
+
+    @property
+    def chart_version(self) -> str:
+        """Both charts, `karpenter` and `karpenter-crd`, are published at the release's version."""
+        return self.version
+
+    @property
+    def node_pool_api(self) -> str:
+        return f"{NODE_POOL_GROUP}/{self.api_version}"
+
+    @property
+    def node_class_api(self) -> str:
+        return f"{NODE_CLASS_GROUP}/{self.api_version}"
+
+    @property
+    def crd_names(self) -> tuple[str, ...]:
+        """Every CRD the release's `karpenter-crd` chart installs: `<group>_<plural>.yaml` is `<plural>.<group>`."""
+        files = sorted((self.data_dir / "crds").glob("*.yaml"))
+        return tuple(f"{plural}.{group}" for group, plural in (path.stem.split("_", 1) for path in files))
+
+    def supports(self, kubernetes_minor: int) -> bool:
+        first, last = self.kubernetes_minors
+        return first <= kubernetes_minor <= last
+
+    @cached_property
+    def _template(self) -> Template:
+        return load_template(self.data_dir / "cloudformation.yaml")
+
+    @property
+    def controller_policies(self) -> dict[ControllerPolicyName, dict[str, Any]]:
+        """Upstream's controller policy documents, `${...}` placeholders unfilled, in template order."""
+        return {CONTROLLER_POLICY_NAMES[logical_id]: document for logical_id, document in self._template.managed_policies.items()}
+
+    @property
+    def node_role_policy_arns(self) -> tuple[str, ...]:
+        return self._template.node_role_policy_arns
+
+    @property
+    def interruption_rules(self) -> tuple[InterruptionRule, ...]:
+        """In one fixed order across releases, so a release that adds a rule adds it at the end."""
+        patterns = self._template.interruption_rules
+        unknown = set(patterns) - set(INTERRUPTION_RULE_NAMES)
+        if unknown:
+            raise KeyError(f"Karpenter {self.version}: no name for the interruption rules {sorted(unknown)}")
+        return tuple(
+            InterruptionRule(name.key, name.description, patterns[logical_id])
+            for logical_id, name in INTERRUPTION_RULE_NAMES.items()
+            if logical_id in patterns
+        )
+
+
+PROFILES = {
+    profile.version: profile
+    for profile in (
+        ReleaseProfile("0.37.2", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=False),
+        ReleaseProfile("0.37.8", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=True),
+    )
+}
+DEFAULT_VERSION = "0.37.2"
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def release_for_kubernetes() -> dict[int, str]:
+    """For each Kubernetes minor some release supports, the newest release that supports it."""
+    choice: dict[int, str] = {}
+    for profile in sorted(PROFILES.values(), key=lambda p: _version_key(p.version)):
+        first, last = profile.kubernetes_minors
+        for minor in range(first, last + 1):
+            choice[minor] = profile.version
+    return choice
