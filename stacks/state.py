@@ -7,6 +7,7 @@ import posixpath
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
 
 from karpenter_model.base import ConfigError
+from karpenter_model.terraform_literals import literal
 from karpenter_model.config import (
     AdoptionSettings,
     CloudBackendSettings,
@@ -31,7 +32,7 @@ def configure_backend(stack: TerraformStack, name: str, config: KarpenterConfig)
             key=f"{backend.key_prefix}/{name}.tfstate",
             region=backend.region,
             encrypt=backend.encrypt,
-            kms_key_id=backend.kms_key_id,
+            kms_key_id=literal(backend.kms_key_id) if backend.kms_key_id else None,
             dynamodb_table=backend.dynamodb_table,
         )
         if backend.use_lockfile:
@@ -42,7 +43,7 @@ def configure_backend(stack: TerraformStack, name: str, config: KarpenterConfig)
             stack,
             organization=backend.organization,
             hostname=backend.hostname,
-            workspaces=NamedCloudWorkspace(f"{backend.workspace_prefix}{name}", backend.project),
+            workspaces=NamedCloudWorkspace(f"{backend.workspace_prefix}{name}", literal(backend.project) if backend.project else None),
         )
 
 
@@ -64,4 +65,4 @@ def apply_adoption(stack: TerraformStack, adoption: AdoptionSettings) -> None:
     for old, new in sorted(adoption.moved.items()):
         target(f"adoption.moved[{old!r}]", new).move_from_id(old)
     for address, import_id in sorted(adoption.imports.items()):
-        target("adoption.imports", address).import_from(import_id)
+        target("adoption.imports", address).import_from(literal(import_id))
