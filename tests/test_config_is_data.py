@@ -26,13 +26,17 @@ from tests.conftest import example_data, synth
 from tests.terraform import terraform, terraform_env
 
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
-# Live, `file()` of a missing path fails `terraform validate`; `%{ if }` is a template directive.
-PAYLOAD = '${{file("/nonexistent/karpenter-{n}")}}%{{ if true }}{n}%{{ endif }}'
-LIVE = re.compile(r'(?<!\$)\$\{file\(|(?<!%)%\{ if')
+# Live, `file()` of a missing path fails `terraform validate`; `%{if(true)}` is a template directive. No spaces: URL fields take it too.
+PAYLOAD = '${{file("/nonexistent/karpenter-{n}")}}%{{if(true)}}{n}%{{endif}}'
+LIVE = re.compile(r'(?<!\$)\$\{file\(|(?<!%)%\{if')
 
 
 def payload(n: int) -> str:
     return PAYLOAD.format(n=n)
+
+
+# A field with a format (a URL, an ARN) may take the payload behind a valid start: each is tried.
+DISGUISES = ("{}", "https://example.com/{}", "arn:aws:iam::123456789012:role/{}")
 
 
 # Configurations that between them hold every section of the model, so every field has a place to go.
@@ -135,7 +139,9 @@ def try_every_location() -> list[Outcome]:
     for n, location in enumerate(string_locations(KarpenterConfig)):
         if "spec" in location.path:
             continue  # TODO(crd walk) node class / pool specs: walked through the CRD schema
-        candidates = [data for base in bases() if (data := inject(base, location, payload(n))) is not None]
+        candidates = [
+            data for base in bases() for disguise in DISGUISES if (data := inject(base, location, disguise.format(payload(n)))) is not None
+        ]
         assert candidates, f"{location}: no base configuration has a place for this field; add one to bases()"
         refusal = None
         for data in candidates:
@@ -187,12 +193,17 @@ def test_every_field_either_refuses_the_payload_or_synthesizes_it_as_a_literal(o
         assert live == [], f"{outcome.location}: a live expression reached the JSON"
 
 
+def _value_at(outcome: Outcome) -> str:
+    """The (possibly disguised) payload validation accepted for this location."""
+    return next(s for s in strings_in(outcome.accepted) if payload(outcome.n) in s)
+
+
 def test_terraform_does_not_evaluate_the_values(outcomes, tmp_path: Path, terraform_bin, provider_mirror):
     """All accepted payloads of the default backend in one infra stack; validate passes, and fails once they are made live."""
     data = bases()[0]
     for outcome in outcomes:
         if outcome.accepted is not None and outcome.accepted.get("backend") is None:
-            injected = inject(data, outcome.location, payload(outcome.n))
+            injected = inject(data, outcome.location, _value_at(outcome))
             try:
                 KarpenterConfig.model_validate(injected)
                 data = injected or data
