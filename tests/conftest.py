@@ -17,6 +17,8 @@ from karpenter_model.config import KarpenterConfig
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "reference"
 EXAMPLE_CONFIG = ROOT / "examples" / "aws-2026-eks.yaml"
+# Every bundled example, by file name: each is synthesized once per session and snapshotted.
+EXAMPLES = {path.stem: path for path in sorted((ROOT / "examples").glob("*.yaml"))}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -56,14 +58,43 @@ def synth(config: KarpenterConfig, outdir: Path) -> dict[str, dict[str, Any]]:
     return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
+class Syntheses:
+    """Synthesizes configs in this process (jsii starts once per session), each distinct config once.
+
+    The stacks and directories handed out are shared between tests: copy before changing them.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._done: dict[str, tuple[Path, dict[str, dict[str, Any]]]] = {}
+
+    def _synthesized(self, config: KarpenterConfig) -> tuple[Path, dict[str, dict[str, Any]]]:
+        key = config.model_dump_json()
+        if key not in self._done:
+            outdir = self._factory.mktemp("synth") / "cdktf.out"
+            self._done[key] = (outdir, synth(config, outdir))
+        return self._done[key]
+
+    def __call__(self, config: KarpenterConfig) -> dict[str, dict[str, Any]]:
+        return self._synthesized(config)[1]
+
+    def outdir(self, config: KarpenterConfig) -> Path:
+        return self._synthesized(config)[0]
+
+
+@pytest.fixture(scope="session")
+def synth_config(tmp_path_factory: pytest.TempPathFactory) -> Syntheses:
+    return Syntheses(tmp_path_factory)
+
+
 @pytest.fixture(scope="session")
 def example_config() -> KarpenterConfig:
     return make_config()
 
 
 @pytest.fixture(scope="session")
-def example_stacks(example_config: KarpenterConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    return synth(example_config, tmp_path_factory.mktemp("example") / "cdktf.out")
+def example_stacks(example_config: KarpenterConfig, synth_config) -> dict[str, dict[str, Any]]:
+    return synth_config(example_config)
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +102,13 @@ def infra(example_stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return example_stacks["infra"]
 
 
-@pytest.fixture(scope="session")
-def synth_config(tmp_path_factory: pytest.TempPathFactory):
-    """Synthesize any config in this process (jsii starts once per session)."""
+@pytest.fixture(scope="session", params=sorted(EXAMPLES))
+def example(request: pytest.FixtureRequest, synth_config) -> tuple[KarpenterConfig, dict[str, dict[str, Any]]]:
+    """Each bundled example: its config and its synthesized stacks."""
+    from karpenter_model.loading import load_config
 
-    def _synth(config: KarpenterConfig) -> dict[str, dict[str, Any]]:
-        return synth(config, tmp_path_factory.mktemp("synth") / "cdktf.out")
-
-    return _synth
+    config = load_config(EXAMPLES[request.param])
+    return config, synth_config(config)
 
 
 @pytest.fixture(scope="session")

@@ -80,11 +80,8 @@ def test_no_stack_plans_a_custom_resource_whose_crd_it_creates(example_stacks):
         assert not (creates_crds and uses_crds), name
 
 
-def test_stacks_deploy_in_order(tmp_path):
-    from stacks.app import build_app
-
-    build_app(make_config(), str(tmp_path)).synth()
-    manifest = json.loads((tmp_path / "manifest.json").read_text())["stacks"]
+def test_stacks_deploy_in_order(synth_config, example_config):
+    manifest = json.loads((synth_config.outdir(example_config) / "manifest.json").read_text())["stacks"]
     assert manifest["infra"]["dependencies"] == []
     assert manifest["crds"]["dependencies"] == ["infra"]
     assert set(manifest["chart"]["dependencies"]) == {"crds", "infra"}
@@ -169,5 +166,6 @@ def test_existing_namespace_is_not_created(synth_config):
 
 
 @pytest.mark.parametrize("stack", ["crds", "chart"])
-def test_stack_snapshot(example_stacks, snapshot_json, stack):
-    assert example_stacks[stack] == snapshot_json
+def test_stack_snapshot(example, snapshot_json, stack):
+    _, stacks = example
+    assert stacks[stack] == snapshot_json

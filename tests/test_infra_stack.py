@@ -73,5 +73,6 @@ def test_local_state_is_relative_and_outside_the_build_output(infra):
     assert infra["terraform"]["backend"] == {"local": {"path": "../../../terraform.infra.tfstate"}}
 
 
-def test_infra_snapshot(infra, snapshot_json):
-    assert infra == snapshot_json
+def test_infra_snapshot(example, snapshot_json):
+    _, stacks = example
+    assert stacks["infra"] == snapshot_json

@@ -47,10 +47,8 @@ DATA_SOURCES = {
 
 
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("security") / "cdktf.out"
-    synth(make_config(), outdir)
-    return outdir
+def synthesized(synth_config, example_config) -> Path:
+    return synth_config.outdir(example_config)
 
 
 def stack_files(outdir: Path) -> dict[str, Path]:
