@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import controller_policies, irsa_trust_policy
+from karpenter_model.documents.iam import PolicyValues, irsa_trust_policy, managed_policies, measured_values
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
@@ -44,8 +44,7 @@ class ControllerRole(Construct):
                 assume_role_policy=json.dumps(trust),
             )
         )
-        documents = controller_policies(
-            config.release,
+        references = PolicyValues(
             partition=cluster.partition,
             region=cluster.region,
             account_id=cluster.account_id,
@@ -53,6 +52,7 @@ class ControllerRole(Construct):
             queue_arn=queue_arn,
             node_role_arn=node_role_arn,
         )
+        documents = managed_policies(config.release, references, measured_values(config))
         self.policies = []
         for name, document in documents.items():
             policy = named(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from karpenter_model.documents.iam import controller_policies
+from karpenter_model.documents.iam import PolicyValues, controller_policies
 from karpenter_model.releases import PROFILES
 from tests.conftest import policy, reference_controller_policy
 
@@ -32,12 +32,14 @@ LITERAL = dict(
 def built(**values: str) -> dict:
     (document,) = controller_policies(
         PROFILES["0.37.2"],
-        partition=values["partition"],
-        region=values["region"],
-        account_id=values["account"],
-        cluster_name=values["cluster"],
-        queue_arn=values["queue_arn"],
-        node_role_arn=values["node_role_arn"],
+        PolicyValues(
+            partition=values["partition"],
+            region=values["region"],
+            account_id=values["account"],
+            cluster_name=values["cluster"],
+            queue_arn=values["queue_arn"],
+            node_role_arn=values["node_role_arn"],
+        ),
     ).values()
     return document
 

@@ -16,7 +16,15 @@ import pytest
 import yaml
 
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
-from karpenter_model.documents.iam import controller_policies, node_role_policy_arns
+from karpenter_model.documents.iam import (
+    MANAGED_POLICY_MAX_CHARACTERS,
+    PolicyValues,
+    controller_policies,
+    managed_policies,
+    measured_values,
+    node_role_policy_arns,
+    policy_size,
+)
 from karpenter_model.releases import DATA, PROFILES, ReleaseProfile, release_for_kubernetes
 from tests.conftest import example_data, make_config, reference
 
@@ -28,6 +36,16 @@ LITERAL = {
     "KarpenterInterruptionQueue.Arn": "arn:aws-cn:sqs:cn-north-1:210987654321:blue-karpenter-interruption",
     "KarpenterNodeRole.Arn": "arn:aws-cn:iam::210987654321:role/blue-karpenter-node",
 }
+
+
+LITERAL_VALUES = PolicyValues(
+    partition=LITERAL["AWS::Partition"],
+    region=LITERAL["AWS::Region"],
+    account_id=LITERAL["AWS::AccountId"],
+    cluster_name=LITERAL["ClusterName"],
+    queue_arn=LITERAL["KarpenterInterruptionQueue.Arn"],
+    node_role_arn=LITERAL["KarpenterNodeRole.Arn"],
+)
 
 
 class _AnyTagLoader(yaml.SafeLoader):
@@ -49,15 +67,7 @@ def upstream_of_type(profile: ReleaseProfile, kind: str) -> dict[str, dict[str, 
 
 
 def built_policies(profile: ReleaseProfile) -> dict[str, dict[str, Any]]:
-    documents = controller_policies(
-        profile,
-        partition=LITERAL["AWS::Partition"],
-        region=LITERAL["AWS::Region"],
-        account_id=LITERAL["AWS::AccountId"],
-        cluster_name=LITERAL["ClusterName"],
-        queue_arn=LITERAL["KarpenterInterruptionQueue.Arn"],
-        node_role_arn=LITERAL["KarpenterNodeRole.Arn"],
-    )
+    documents = controller_policies(profile, LITERAL_VALUES)
     return {name.address: document for name, document in documents.items()}
 
 
@@ -83,6 +93,54 @@ def test_every_controller_policy_equals_the_template_statement_for_statement(ver
             assert as_set(statement["Resource"]) == as_set(upstream_statement["Resource"]), statement["Sid"]
             assert statement.get("Condition") == upstream_statement.get("Condition"), statement["Sid"]
         assert "${" not in json.dumps(ours), "a placeholder was left unfilled"
+
+
+def longest_values(cluster_name: str) -> PolicyValues:
+    """The longest values a policy can be filled with: partition aws-us-gov, the longest names AWS allows."""
+    partition, region, account = "aws-us-gov", "us-gov-west-1", "123456789012"
+    return PolicyValues(
+        partition=partition,
+        region=region,
+        account_id=account,
+        cluster_name=cluster_name,
+        queue_arn=f"arn:{partition}:sqs:{region}:{account}:{'q' * 80}",
+        node_role_arn=f"arn:{partition}:iam::{account}:role/{'r' * 64}",
+    )
+
+
+@pytest.mark.parametrize("version", RELEASES)
+@pytest.mark.parametrize("length", [1, 12, 25, 40, 64, 100])
+def test_every_managed_policy_fits_iams_size_limit_whatever_the_cluster_name(version, length):
+    """Cluster names run to 100 characters (EKS); upstream's one-policy releases outgrow 6,144 well before that."""
+    profile, values = PROFILES[version], longest_values("c" * length)
+    fitted = managed_policies(profile, values, values)
+    assert all(policy_size(document) <= MANAGED_POLICY_MAX_CHARACTERS for document in fitted.values())
+    statements = [s for document in fitted.values() for s in document["Statement"]]
+    assert statements == [s for document in controller_policies(profile, values).values() for s in document["Statement"]]
+
+
+def test_a_policy_is_only_split_when_it_must_be():
+    profile = PROFILES["1.0.14"]
+    short, long = longest_values("blue"), longest_values("c" * 100)
+    assert [n.address for n in managed_policies(profile, short, short)] == ["karpenter_controller"]
+    assert policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))]) > MANAGED_POLICY_MAX_CHARACTERS
+    assert [n.address for n in managed_policies(profile, long, long)] == ["karpenter_controller", "karpenter_controller_2"]
+
+
+def test_policy_size_is_measured_with_the_values_terraform_will_fill_in(synth_config):
+    data = example_data()
+    data = json.loads(json.dumps(data).replace("aws-2026-eks", "c" * 60))
+    data["name_prefix"] = "blue"
+    data["node_classes"][0]["spec"]["role"] = "blue-karpenter-node"
+    data["karpenter"]["version"] = "1.0.14"
+    from karpenter_model.config import KarpenterConfig
+
+    config = KarpenterConfig.model_validate(data)
+    measured = measured_values(config)
+    assert measured.queue_arn == f"arn:aws:sqs:us-east-1:123456789012:{config.resource_names.interruption_queue}"
+    policies = synth_config(config)["infra"]["resource"]["aws_iam_policy"]
+    assert sorted(policies) == ["karpenter_controller", "karpenter_controller_2"]
+    assert [p["name"] for p in policies.values()] == ["blue-karpenter-controller", "blue-karpenter-controller-2"]
 
 
 def test_releases_with_one_policy_keep_karpenter_tfs_address():
@@ -123,29 +181,40 @@ def test_upstream_data_is_unchanged():
     assert listed == present, "every upstream file is pinned, and only those"
 
 
-def compatibility_matrix() -> dict[int, str]:
-    """Kubernetes minor -> the oldest Karpenter that supports it, from every generated table upstream published.
-
-    Each release's docs carry a window of the table; newer releases' windows win where they overlap.
-    """
-    matrix: dict[int, str] = {}
-    for path in sorted(reference("").parent.glob("karpenter-*/compatibility.md"), key=lambda p: version_tuple(p.parent.name.split("-")[1])):
-        kubernetes, karpenter = (line for line in path.read_text().splitlines() if re.match(r"\|\s*(?i:kubernetes|karpenter)\s*\|", line))
-        minors = [int(cell.strip().split(".")[1]) for cell in kubernetes.split("|")[2:-1]]
-        versions = [cell.strip().removeprefix("\\>=").strip() for cell in karpenter.split("|")[2:-1]]
-        matrix.update(zip(minors, versions, strict=True))
-    return matrix
+def matrix(version: str) -> dict[int, str]:
+    """Kubernetes minor -> the oldest Karpenter that supports it, from the table in that release's docs."""
+    path = reference(version) / "compatibility.md"
+    kubernetes, karpenter = (line for line in path.read_text().splitlines() if re.match(r"\|\s*(?i:kubernetes|karpenter)\s*\|", line))
+    minors = [int(cell.strip().split(".")[1]) for cell in kubernetes.split("|")[2:-1]]
+    versions = [cell.strip().removeprefix("\\>=").strip() for cell in karpenter.split("|")[2:-1]]
+    return dict(zip(minors, versions, strict=True))
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.replace(".x", ".0").split("."))
 
 
+def documented(version: str) -> set[int]:
+    """The minors upstream claims for `version`: its own docs' table (its minor line's, if it has none) and the newest table.
+
+    Each table is a window of seven minors; a minor outside every window that names the release is not claimed.
+    """
+    documented_releases = sorted((p.parent.name.split("-")[1] for p in REFERENCE_DIRS), key=version_tuple)
+    own = version if version in documented_releases else max(
+        (v for v in documented_releases if v.rsplit(".", 1)[0] == version.rsplit(".", 1)[0]), key=version_tuple
+    )
+    tables = {**matrix(own), **matrix(documented_releases[-1])}
+    return {minor for minor, oldest in tables.items() if version_tuple(version) >= version_tuple(oldest)}
+
+
+REFERENCE_DIRS = sorted(reference("").parent.glob("karpenter-*/compatibility.md"))
+
+
 @pytest.mark.parametrize("version", RELEASES)
 def test_kubernetes_range_agrees_with_upstreams_compatibility_matrix(version):
-    profile = PROFILES[version]
-    for minor, oldest in compatibility_matrix().items():
-        assert profile.supports(minor) == (version_tuple(version) >= version_tuple(oldest)), f"1.{minor}"
+    claimed = documented(version)
+    assert PROFILES[version].kubernetes_minors == (min(claimed), max(claimed))
+    assert claimed == set(range(min(claimed), max(claimed) + 1)), "upstream's claim has a gap"
 
 
 def test_the_release_to_use_for_each_kubernetes_minor_is_the_newest_that_supports_it():

@@ -38,8 +38,10 @@ import yaml
 from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
 from karpenter_model.documents.iam import (
     SYSTEM_NODE_MANAGED_POLICIES,
+    PolicyValues,
     controller_policies,
     irsa_trust_policy,
+    managed_policies,
     managed_policy_arn,
     node_role_policy_arns,
 )
@@ -461,8 +463,7 @@ def test_controller_policies_are_the_releases_filled_in(deployment: Deployment, 
     account, partition = identity["Account"], identity["Arn"].split(":")[1]
     assert (account, partition) == (ACCOUNT_ID, "aws")
     config = deployment.config
-    expected = controller_policies(
-        config.release,
+    values = PolicyValues(
         partition=partition,
         region=REGION,
         account_id=account,
@@ -470,6 +471,7 @@ def test_controller_policies_are_the_releases_filled_in(deployment: Deployment, 
         queue_arn=live["queue"]["attributes"]["QueueArn"],
         node_role_arn=live["node_role"]["arn"],
     )
+    expected = managed_policies(config.release, values, values)
     assert {p["name"]: p["document"] for p in live["controller_policies"]} == {
         config.prefix + name.suffix: document for name, document in expected.items()
     }
@@ -565,12 +567,14 @@ def _unknown_condition_operator(stack: dict[str, Any], stand_in: StandInCluster,
     # creation the provider waits 25 s on).
     (document, *_) = controller_policies(
         config.release,
-        partition="aws",
-        region=REGION,
-        account_id=ACCOUNT_ID,
-        cluster_name=stand_in.name,
-        queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{config.resource_names.interruption_queue}",
-        node_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{config.resource_names.node_role}",
+        PolicyValues(
+            partition="aws",
+            region=REGION,
+            account_id=ACCOUNT_ID,
+            cluster_name=stand_in.name,
+            queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{config.resource_names.interruption_queue}",
+            node_role_arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{config.resource_names.node_role}",
+        ),
     ).values()
     condition = document["Statement"][1]["Condition"]
     condition["StringEqual"] = condition.pop("StringEquals")

@@ -7,8 +7,11 @@ plain strings: literal values in tests, Terraform references when a construct wi
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from karpenter_model.config import KarpenterConfig
 from karpenter_model.releases import ControllerPolicyName, ReleaseProfile
 from karpenter_model.releases.cloudformation import substitute
 
@@ -27,26 +30,102 @@ def node_role_policy_arns(profile: ReleaseProfile, *, partition: str) -> list[st
     return [substitute(arn, {"AWS::Partition": partition}) for arn in profile.node_role_policy_arns]
 
 
-def controller_policies(
-    profile: ReleaseProfile,
-    *,
-    partition: str,
-    region: str,
-    account_id: str,
-    cluster_name: str,
-    queue_arn: str,
-    node_role_arn: str,
-) -> dict[ControllerPolicyName, PolicyDocument]:
+@dataclass(frozen=True)
+class PolicyValues:
+    """What fills the template's placeholders: Terraform references in the stack, literal values to measure or test."""
+
+    partition: str
+    region: str
+    account_id: str
+    cluster_name: str
+    queue_arn: str
+    node_role_arn: str
+
+    def placeholders(self) -> dict[str, str]:
+        return {
+            "AWS::Partition": self.partition,
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "ClusterName": self.cluster_name,
+            "KarpenterInterruptionQueue.Arn": self.queue_arn,
+            "KarpenterNodeRole.Arn": self.node_role_arn,
+        }
+
+
+def controller_policies(profile: ReleaseProfile, values: PolicyValues) -> dict[ControllerPolicyName, PolicyDocument]:
     """Every controller policy of the release, statement for statement as upstream's template has it."""
-    placeholders = {
-        "AWS::Partition": partition,
-        "AWS::Region": region,
-        "AWS::AccountId": account_id,
-        "ClusterName": cluster_name,
-        "KarpenterInterruptionQueue.Arn": queue_arn,
-        "KarpenterNodeRole.Arn": node_role_arn,
-    }
-    return {name: substitute(document, placeholders) for name, document in profile.controller_policies.items()}
+    return {name: substitute(document, values.placeholders()) for name, document in profile.controller_policies.items()}
+
+
+# Region name prefixes of the partitions other than `aws` (AWS General Reference, "Regions and partitions").
+PARTITION_BY_REGION_PREFIX = {
+    "cn-": "aws-cn",
+    "us-gov-": "aws-us-gov",
+    "us-isob-": "aws-iso-b",
+    "us-isof-": "aws-iso-f",
+    "us-iso-": "aws-iso",
+    "eu-isoe-": "aws-iso-e",
+}
+
+
+def partition_of(region: str) -> str:
+    return next((p for prefix, p in PARTITION_BY_REGION_PREFIX.items() if region.startswith(prefix)), "aws")
+
+
+def measured_values(config: KarpenterConfig) -> PolicyValues:
+    """The literal values the stack's references will take, as long as they will be: what a policy's size is measured with.
+
+    Only the account ID is unknown at synth, and every account ID has twelve digits.
+    """
+    partition, account = partition_of(config.region), "123456789012"
+    names = config.resource_names
+    return PolicyValues(
+        partition=partition,
+        region=config.region,
+        account_id=account,
+        cluster_name=config.cluster_name,
+        queue_arn=f"arn:{partition}:sqs:{config.region}:{account}:{names.interruption_queue}",
+        node_role_arn=f"arn:{partition}:iam::{account}:role/{names.node_role}",
+    )
+
+
+# IAM counts a managed policy's characters without white space (IAM User Guide, "IAM and AWS STS quotas").
+MANAGED_POLICY_MAX_CHARACTERS = 6144
+
+
+def policy_size(document: PolicyDocument) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def managed_policies(profile: ReleaseProfile, values: PolicyValues, measured: PolicyValues) -> dict[ControllerPolicyName, PolicyDocument]:
+    """The release's controller policies as IAM managed policies, each within IAM's size limit.
+
+    Upstream's single policy of 0.37 and 1.0 outgrows 6,144 characters once the cluster name is
+    long enough (it appears in most statements; 1.0.14's passes the limit at about 25 characters),
+    and IAM refuses it at apply. A policy too large when filled in with `measured` (the literal
+    values the references will take) is cut, in template order, into parts that fit: the same
+    statements, in the same order. The first part keeps the policy's name and address.
+    """
+    filled, sized = controller_policies(profile, values), controller_policies(profile, measured)
+    fitted: dict[ControllerPolicyName, PolicyDocument] = {}
+    for name, document in filled.items():
+        for part, indices in enumerate(_parts(sized[name])):
+            part_name = name if part == 0 else ControllerPolicyName(f"{name.address}_{part + 1}", f"{name.suffix}-{part + 1}")
+            fitted[part_name] = {**document, "Statement": [document["Statement"][i] for i in indices]}
+    return fitted
+
+
+def _parts(document: PolicyDocument) -> list[list[int]]:
+    """Statement indices per part, filled greedily in order so each part's document fits."""
+    parts: list[list[int]] = [[]]
+    for index, _ in enumerate(document["Statement"]):
+        candidate = {**document, "Statement": [document["Statement"][i] for i in (*parts[-1], index)]}
+        if parts[-1] and policy_size(candidate) > MANAGED_POLICY_MAX_CHARACTERS:
+            parts.append([])
+        parts[-1].append(index)
+        if policy_size({**document, "Statement": [document["Statement"][i] for i in parts[-1]]}) > MANAGED_POLICY_MAX_CHARACTERS:
+            raise ValueError(f"statement {document['Statement'][index].get('Sid', index)} alone exceeds IAM's managed policy size")
+    return parts
 
 
 def irsa_trust_policy(*, oidc_provider_arn: str, issuer_host: str, namespace: str, service_account: str) -> PolicyDocument:

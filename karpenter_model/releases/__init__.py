@@ -129,6 +129,8 @@ PROFILES = {
     for profile in (
         ReleaseProfile("0.37.2", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=False),
         ReleaseProfile("0.37.8", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=True),
+        ReleaseProfile("1.0.14", api_version="v1", kubernetes_minors=(24, 31), webhooks=True),
+        ReleaseProfile("1.14.1", api_version="v1", kubernetes_minors=(30, 36), webhooks=False),
     )
 }
 DEFAULT_VERSION = "0.37.2"
