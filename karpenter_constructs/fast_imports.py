@@ -21,7 +21,6 @@ PROVIDER_PACKAGES = (
     "cdktf_cdktf_provider_helm",
     "cdktf_cdktf_provider_kubernetes",
     "cdktf_cdktf_provider_tls",
-    "cdktf_cdktf_provider_time",
 )
 
 

@@ -20,6 +20,11 @@ from karpenter_constructs.base import named
 DELETE_TIMEOUT = "30m"
 
 
+def terraform_name(kind: str, name: str) -> str:
+    """`nodepool_team_batch` for NodePool `team.batch`: Terraform names have no dots, Kubernetes names no underscores."""
+    return f"{kind}_{name.replace('.', '_')}"
+
+
 class NodePools(Construct):
     def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, controller: ITerraformDependable) -> None:
         super().__init__(scope, id)
@@ -28,18 +33,18 @@ class NodePools(Construct):
             node_classes[node_class.name] = named(
                 Manifest(
                     self,
-                    f"ec2nodeclass_{node_class.name}",
+                    terraform_name("ec2nodeclass", node_class.name),
                     manifest=node_class_manifest(config, node_class),
                     depends_on=[controller],
                     timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),
                 )
             )
         for node_pool in config.node_pools:
-            node_class = node_classes[node_pool.spec.template.spec.nodeClassRef.name]
+            node_class = node_classes[node_pool.spec["template"]["spec"]["nodeClassRef"]["name"]]
             named(
                 Manifest(
                     self,
-                    f"nodepool_{node_pool.name}",
+                    terraform_name("nodepool", node_pool.name),
                     manifest=node_pool_manifest(config, node_pool),
                     depends_on=[controller, node_class],
                     timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),

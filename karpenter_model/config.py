@@ -1,43 +1,93 @@
 """The one typed configuration model, loaded from YAML.
 
 Everything the stacks build is derived from a `KarpenterConfig`. Unknown keys are errors, so a
-typo never falls back to a default; cross-field checks catch settings that would synthesize
-but could not work on a real cluster.
+typo never falls back to a default; every limit comes from `limits.py`, which names its source;
+cross-field checks catch settings that would synthesize but could not work on a real cluster,
+and report every such problem at once.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import posixpath
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from karpenter_model.base import CrossFieldError, Strict
-from karpenter_model.naming import NAME_LIMITS, ResourceNames
+from karpenter_model import limits
+from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_all
+from karpenter_model.naming import ResourceNames, final_names
+from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
 from karpenter_model.releases import DEFAULT_VERSION, PROFILES, ReleaseProfile
-from karpenter_model.karpenter_api import (
-    LABEL_KEY,
-    LABEL_VALUE,
-    QUANTITY,
-    EC2NodeClassSpec,
-    NodePoolSpec,
-    cpu_cores,
-    quantities_as_strings,
-)
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
+# Where synthesis writes unless CDKTF_OUTDIR says otherwise (main.py, stacks/output.py).
+DEFAULT_OUTDIR = "cdktf.out"
+# Namespaces every cluster has: never created or deleted by this app.
+BUILT_IN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# Controller replicas unless set: two for availability, fewer only if the system node group has fewer nodes.
+DEFAULT_REPLICAS = 2
+# System node group sizes unless set: two nodes (one per controller replica), room for one more.
+DEFAULT_MIN_SIZE, DEFAULT_DESIRED_SIZE, DEFAULT_MAX_SIZE = 2, 2, 3
 
-# EKS cluster names: 1-100 characters, alphanumerics, hyphens and underscores, starting alphanumeric.
-ClusterName = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9\-_]*$", max_length=100)]
-# Prefix for every name we create; the strictest consumer is an EventBridge rule name ([.\-_A-Za-z0-9]+).
-NamePrefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_]*$", max_length=64)]
-# RFC 1123 label: Kubernetes namespace and service account names.
-DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
-AwsRegion = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
-SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]+$")]
-SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]
-Thumbprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{40}$")]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")]
 
+def _quantities_as_strings(values: object) -> object:
+    """Quantities are int-or-string in Kubernetes: `cpu: 1` means "1"; kept as strings so both render alike."""
+    if isinstance(values, dict):
+        return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()}
+    return values
+
+
+def _check(problem: Any) -> Any:
+    """An AfterValidator from a `limits.*_problem` function: its message, if any, is the error."""
+
+    def check(value: Any) -> Any:
+        found = problem(value)
+        if found:
+            raise ValueError(found)
+        return value
+
+    return AfterValidator(check)
+
+
+def _non_negative_quantity(value: str) -> str:
+    amount = limits.parse_quantity(value)
+    if amount is not None and amount < 0:
+        raise ValueError(
+            "resource quantities must not be negative (Kubernetes rejects them); allowed: 0 or more, e.g. 500m or 1Gi"
+        )
+    return value
+
+
+# -- constrained types, each from limits.py -------------------------------------------------------
+
+ClusterName = Annotated[str, StringConstraints(pattern=limits.EKS_CLUSTER_NAME, max_length=limits.EKS_CLUSTER_NAME_MAX)]
+# Prefix for every name we create; the names it makes are checked in full (`_name_problems`).
+NamePrefix = Annotated[str, StringConstraints(pattern=limits.NAME_PREFIX, max_length=limits.IAM_ROLE_NAME_MAX)]
+DnsLabel = Annotated[str, StringConstraints(pattern=limits.DNS_LABEL, max_length=limits.DNS_LABEL_MAX)]
+AwsRegion = Annotated[str, StringConstraints(pattern=limits.AWS_REGION)]
+SubnetId = Annotated[str, StringConstraints(pattern=limits.SUBNET_ID)]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=limits.SECURITY_GROUP_ID)]
+Thumbprint = Annotated[str, StringConstraints(pattern=limits.IAM_OIDC_THUMBPRINT)]
+Url = Annotated[str, StringConstraints(pattern=limits.URL)]
+InstanceType = Annotated[str, StringConstraints(pattern=limits.EC2_INSTANCE_TYPE)]
+ResourceQuantity = Annotated[str, StringConstraints(pattern=limits.QUANTITY), AfterValidator(_non_negative_quantity)]
+# Kubernetes label syntax, within EKS's node group limits (keys and values 1-63 characters).
+NodeLabelKey = Annotated[
+    str, StringConstraints(pattern=limits.LABEL_KEY, max_length=limits.EKS_LABEL_KEY_MAX), _check(limits.label_key_problem)
+]
+NodeLabelValue = Annotated[
+    str,
+    StringConstraints(pattern=limits.LABEL_VALUE, min_length=limits.EKS_LABEL_VALUE_MIN, max_length=limits.EKS_LABEL_VALUE_MAX),
+]
+TagKey = Annotated[str, _check(lambda key: limits.aws_tag_problem(key, key=True))]
+TagValue = Annotated[str, _check(lambda value: limits.aws_tag_problem(value, key=False))]
+NodeGroupSize = Annotated[int, Field(ge=1, le=limits.EKS_NODEGROUP_MAX_NODES)]
+RelativeDir = Annotated[str, StringConstraints(pattern=limits.RELATIVE_DIR, max_length=limits.RELATIVE_DIR_MAX)]
+# Room for `/<environment>-<stack>.tfstate` (at most 78 characters) within S3's 1,024-byte keys.
+KeyPrefix = Annotated[str, StringConstraints(pattern=limits.S3_KEY_PREFIX, max_length=limits.S3_KEY_MAX_BYTES - 80)]
+Address = Annotated[str, StringConstraints(pattern=limits.TERRAFORM_ADDRESS)]
+RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME, max_length=limits.EVENTBRIDGE_RULE_NAME_MAX)]
 
 
 class AwsSettings(Strict):
@@ -52,27 +102,53 @@ class AwsSettings(Strict):
 class OidcSettings(Strict):
     """Thumbprints given here replace the `tls_certificate` lookup of the issuer at plan time."""
 
-    thumbprints: Annotated[list[Thumbprint], Field(max_length=5)] = []
+    thumbprints: Annotated[list[Thumbprint], Field(max_length=limits.IAM_OIDC_THUMBPRINTS_MAX)] = []
 
 
 class Resources(Strict):
-    requests: dict[Literal["cpu", "memory"], Annotated[str, StringConstraints(pattern=QUANTITY)]] = {}
-    limits: dict[Literal["cpu", "memory"], Annotated[str, StringConstraints(pattern=QUANTITY)]] = {}
+    requests: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
+    limits: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
 
-    _quantities = field_validator("requests", "limits", mode="before")(quantities_as_strings)
+    _quantities = field_validator("requests", "limits", mode="before")(_quantities_as_strings)
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        # Kubernetes rejects a container whose request exceeds its limit.
+        problems = []
+        for resource, request in self.requests.items():
+            limit = self.limits.get(resource)
+            wanted, allowed = limits.parse_quantity(request), limits.parse_quantity(limit) if limit is not None else None
+            if wanted is not None and allowed is not None and wanted > allowed:
+                problems.append(
+                    CrossFieldError(
+                        f"karpenter.resources.requests[{resource!r}]",
+                        request,
+                        f"more than the limit karpenter.resources.limits[{resource!r}] = {limit!r}, which Kubernetes rejects; "
+                        "allowed: a request no larger than the limit",
+                    )
+                )
+        raise_all(problems)
+        return self
 
 
 class KarpenterSettings(Strict):
     version: str = DEFAULT_VERSION  # one of the release profiles (karpenter_model.releases)
     namespace: DnsLabel = "karpenter"
+    # Unless set: true, except for the namespaces every cluster has (BUILT_IN_NAMESPACES).
     create_namespace: bool = True
     service_account: DnsLabel = "karpenter"
-    replicas: Annotated[int, Field(ge=1, le=10)] = 2
-    resources: Resources = Resources(
-        requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"}
-    )
+    # Unless set: DEFAULT_REPLICAS, or system_node_group.min_size if that is smaller (see KarpenterConfig).
+    replicas: Annotated[int, Field(ge=1, le=10)] = DEFAULT_REPLICAS
+    resources: Resources = Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"})
     log_level: Literal["debug", "info", "error"] = "info"
     helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+
+    @model_validator(mode="before")
+    @classmethod
+    def _built_in_namespace_is_not_created(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "create_namespace" not in data and data.get("namespace") in BUILT_IN_NAMESPACES:
+            return {**data, "create_namespace": False}
+        return data
 
     @field_validator("version")
     @classmethod
@@ -83,17 +159,17 @@ class KarpenterSettings(Strict):
 
     @model_validator(mode="after")
     def _kube_system_exists(self) -> KarpenterSettings:
-        if self.create_namespace and self.namespace in ("kube-system", "default"):
+        if self.create_namespace and self.namespace in BUILT_IN_NAMESPACES:
             raise CrossFieldError(
                 "karpenter.create_namespace",
                 self.create_namespace,
-                f"namespace {self.namespace!r} always exists and must not be created or deleted; allowed: false",
+                f"namespace {self.namespace!r} always exists and must not be created or deleted; allowed: false (or leave it unset)",
             )
         return self
 
 
 class InterruptionQueueSettings(Strict):
-    message_retention_seconds: Annotated[int, Field(ge=60, le=1_209_600)] = 300
+    message_retention_seconds: Annotated[int, Field(ge=limits.SQS_RETENTION_MIN, le=limits.SQS_RETENTION_MAX)] = 300
 
 
 class NodeRoleSettings(Strict):
@@ -113,10 +189,27 @@ class DiscoverySettings(Strict):
     subnet_ids: list[SubnetId] = []
     security_group_ids: list[SecurityGroupId] = []
 
+    @model_validator(mode="after")
+    def _ids_need_tagging(self) -> DiscoverySettings:
+        if not self.manage_tags:
+            raise_all(
+                [
+                    CrossFieldError(
+                        f"discovery.{key}",
+                        ids,
+                        "these are only used to tag resources, and discovery.manage_tags is false, so they would be "
+                        "ignored; allowed: [] (remove the key), or manage_tags: true",
+                    )
+                    for key, ids in (("subnet_ids", self.subnet_ids), ("security_group_ids", self.security_group_ids))
+                    if ids
+                ]
+            )
+        return self
+
 
 class NodeGroupTaint(Strict):
-    key: Annotated[str, StringConstraints(pattern=LABEL_KEY, max_length=63)]
-    value: Annotated[str, StringConstraints(pattern=LABEL_VALUE, max_length=63)] = ""
+    key: NodeLabelKey
+    value: Annotated[str, StringConstraints(pattern=limits.LABEL_VALUE, max_length=limits.EKS_TAINT_VALUE_MAX)] = ""
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
 
     @property
@@ -124,22 +217,69 @@ class NodeGroupTaint(Strict):
         return {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}[self.effect]
 
 
+AmiType = Literal[
+    "AL2_x86_64", "AL2_ARM_64", "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
+]
+# Graviton (arm64) instance families: a1, and families whose attributes after the generation hold
+# a 'g' (t4g, m7g, c6gn, r8gd, x2gd, im4gn, is4gen, g5g, hpc7g).
+_ARM64_FAMILY = re.compile(r"a1|[a-z]+[0-9]+[a-z]*g[a-z]*")
+
+
+def _architecture(instance_type: str) -> str:
+    return "arm64" if _ARM64_FAMILY.fullmatch(instance_type.split(".", 1)[0]) else "x86_64"
+
+
+def _ami_architecture(ami_type: str) -> str:
+    return "arm64" if "ARM" in ami_type else "x86_64"
+
+
+def _derive_node_group_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """Defaults that fit the sizes set: `{min_size: 5}` alone means 5/5/5, `{max_size: 1}` alone 1/1/1,
+    `{min_size: 1}` alone 1/2/3; Graviton instance types get an arm64 AMI. Only valid sizes are used."""
+    data = dict(data)
+
+    def given(key: str) -> int | None:
+        value = data.get(key)
+        valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= limits.EKS_NODEGROUP_MAX_NODES
+        return value if valid else None
+
+    if "min_size" not in data:
+        data["min_size"] = min(v for v in (DEFAULT_MIN_SIZE, given("desired_size"), given("max_size")) if v is not None)
+    if "desired_size" not in data and given("min_size") is not None:
+        ceiling = given("max_size") or DEFAULT_DESIRED_SIZE
+        data["desired_size"] = max(data["min_size"], min(DEFAULT_DESIRED_SIZE, ceiling))
+    if "max_size" not in data and given("desired_size") is not None:
+        data["max_size"] = max(data["desired_size"], DEFAULT_MAX_SIZE)
+    types = data.get("instance_types")
+    if (
+        "ami_type" not in data
+        and isinstance(types, list)
+        and types
+        and all(isinstance(t, str) and _architecture(t) == "arm64" for t in types)
+    ):
+        data["ami_type"] = "AL2023_ARM_64_STANDARD"
+    return data
+
+
 class SystemNodeGroupSettings(Strict):
-    instance_types: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+\.[a-z0-9]+$")]], Field(min_length=1)] = [
-        "t3.medium"
-    ]
-    ami_type: Literal[
-        "AL2_x86_64", "AL2_ARM_64", "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
-    ] = "AL2023_x86_64_STANDARD"
-    disk_size: Annotated[int, Field(ge=20, le=16384)] = 20
-    min_size: Annotated[int, Field(ge=1)] = 1
-    desired_size: Annotated[int, Field(ge=1)] = 1
-    max_size: Annotated[int, Field(ge=1)] = 2
+    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["t3.medium"]
+    # Unless set: the AL2023 AMI of the instance types' architecture.
+    ami_type: AmiType = "AL2023_x86_64_STANDARD"
+    disk_size: Annotated[int, Field(ge=limits.EKS_DISK_SIZE_MIN, le=limits.EKS_DISK_SIZE_MAX)] = 20
+    # Sizes left unset are derived from those set, so that min_size <= desired_size <= max_size (see `_sizes_fit`).
+    min_size: NodeGroupSize = DEFAULT_MIN_SIZE
+    desired_size: NodeGroupSize = DEFAULT_DESIRED_SIZE
+    max_size: NodeGroupSize = DEFAULT_MAX_SIZE
     subnet_ids: list[SubnetId] = []
-    labels: dict[Annotated[str, StringConstraints(pattern=LABEL_KEY)], Annotated[str, StringConstraints(pattern=LABEL_VALUE)]] = {
-        "role": "system"
-    }
-    taints: list[NodeGroupTaint] = [NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")]
+    labels: dict[NodeLabelKey, NodeLabelValue] = {"role": "system"}
+    taints: Annotated[list[NodeGroupTaint], Field(max_length=limits.EKS_TAINTS_MAX)] = [
+        NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")
+    ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_defaults(cls, data: Any) -> Any:
+        return _derive_node_group_defaults(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _sizes(self) -> SystemNodeGroupSettings:
@@ -149,14 +289,24 @@ class SystemNodeGroupSettings(Strict):
             )
         if not self.labels:
             raise ValueError("labels: at least one label is needed to pin the Karpenter controller to this node group")
+        architectures = {_architecture(t) for t in self.instance_types}
+        if len(architectures) > 1:
+            raise CrossFieldError(
+                "system_node_group.instance_types",
+                self.instance_types,
+                "mixes arm64 (Graviton) and x86_64 types, and one node group runs one AMI; allowed: types of one architecture",
+            )
+        if architectures != {_ami_architecture(self.ami_type)}:
+            raise CrossFieldError(
+                "system_node_group.ami_type",
+                self.ami_type,
+                f"is a {_ami_architecture(self.ami_type)} AMI, and the instance types are {architectures.pop()}; "
+                "EKS refuses the node group; allowed: an AMI type of the instance types' architecture (or leave it unset)",
+            )
         return self
 
 
 # Terraform state backends, one state per stack. Stack names carry the environment.
-RelativeDir = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/?$", max_length=200)]
-KeyPrefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", max_length=200)]
-Address = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(\[\"[^\"]+\"\])?$")]
-RuleName = Annotated[str, StringConstraints(pattern=r"^[\.\-_A-Za-z0-9]{1,64}$")]
 
 
 class LocalBackendSettings(Strict):
@@ -170,6 +320,11 @@ class LocalBackendSettings(Strict):
     def _inside_project(cls, directory: str) -> str:
         if ".." in directory.split("/"):
             raise ValueError("must stay inside the project: a relative path without '..'")
+        if posixpath.normpath(directory).split("/")[0] == DEFAULT_OUTDIR:
+            raise ValueError(
+                f"is inside {DEFAULT_OUTDIR}/, which every synth replaces, state included; "
+                "allowed: a directory outside it, such as '.' or 'state'"
+            )
         return directory
 
 
@@ -177,13 +332,13 @@ class S3BackendSettings(Strict):
     """One object per stack: `s3://<bucket>/<key_prefix>/<stack>.tfstate`, encrypted and locked."""
 
     type: Literal["s3"]
-    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    bucket: Annotated[str, StringConstraints(pattern=limits.S3_BUCKET_NAME), _check(limits.s3_bucket_problem)]
     key_prefix: KeyPrefix = "karpenter"
     region: AwsRegion
     encrypt: Literal[True] = True
-    kms_key_id: Annotated[str, StringConstraints(min_length=1)] | None = None
+    kms_key_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.KMS_KEY_ID_MAX)] | None = None
     use_lockfile: bool = True
-    dynamodb_table: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,255}$")] | None = None
+    dynamodb_table: Annotated[str, StringConstraints(pattern=limits.DYNAMODB_TABLE_NAME)] | None = None
 
     @model_validator(mode="after")
     def _locked(self) -> S3BackendSettings:
@@ -204,17 +359,21 @@ class CloudBackendSettings(Strict):
     """
 
     type: Literal["cloud"]
-    organization: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$")]
-    hostname: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+$")] = "app.terraform.io"
-    workspace_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]*$", max_length=60)] = "karpenter-"
+    organization: Annotated[str, StringConstraints(pattern=limits.TFC_NAME)]
+    hostname: Annotated[str, StringConstraints(pattern=limits.HOSTNAME, max_length=limits.HOSTNAME_MAX)] = "app.terraform.io"
+    workspace_prefix: Annotated[str, StringConstraints(pattern=limits.TFC_NAME_PREFIX, max_length=60)] = "karpenter-"
     project: Annotated[str, StringConstraints(min_length=1)] | None = None
 
 
 class NameOverrides(Strict):
     """Physical names to keep when adopting resources an earlier configuration created (renaming replaces them)."""
 
-    system_node_group: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,62}$")] | None = None
-    system_node_role: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")] | None = None
+    system_node_group: (
+        Annotated[str, StringConstraints(pattern=limits.EKS_NODEGROUP_NAME, max_length=limits.EKS_NODEGROUP_NAME_MAX)] | None
+    ) = None
+    system_node_role: (
+        Annotated[str, StringConstraints(pattern=limits.IAM_ROLE_NAME, max_length=limits.IAM_ROLE_NAME_MAX)] | None
+    ) = None
     interruption_rules: dict[Literal["spot", "rebalance", "state_change", "health_event"], RuleName] = {}
 
 
@@ -228,15 +387,39 @@ class AdoptionSettings(Strict):
     moved: dict[Address, Address] = {}
     imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = {}
 
+    @model_validator(mode="after")
+    def _one_source_per_target(self) -> AdoptionSettings:
+        # Terraform allows one `moved` block per destination; two would fail the plan ("Ambiguous move statements").
+        sources: dict[str, list[str]] = {}
+        for old, new in self.moved.items():
+            sources.setdefault(new, []).append(old)
+        raise_all(
+            [
+                CrossFieldError(
+                    f"adoption.moved[{olds[1]!r}]",
+                    new,
+                    f"{' and '.join(repr(o) for o in olds)} {'both' if len(olds) == 2 else 'all'} move to {new!r}; one resource can only come from one "
+                    "address; allowed: a different target, or remove one of them",
+                )
+                for new, olds in sorted(sources.items())
+                if len(olds) > 1
+            ]
+        )
+        return self
+
 
 class NodeClass(Strict):
-    name: DnsLabel
-    spec: EC2NodeClassSpec
+    """An EC2NodeClass: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
+
+    name: str
+    spec: dict[str, Any]
 
 
 class NodePool(Strict):
-    name: DnsLabel
-    spec: NodePoolSpec
+    """A NodePool: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
+
+    name: str
+    spec: dict[str, Any]
 
 
 class KarpenterConfig(Strict):
@@ -249,7 +432,7 @@ class KarpenterConfig(Strict):
         LocalBackendSettings()
     )
     adoption: AdoptionSettings = AdoptionSettings()
-    tags: dict[Annotated[str, StringConstraints(min_length=1, max_length=128)], Annotated[str, StringConstraints(max_length=256)]] = {}
+    tags: dict[TagKey, TagValue] = {}
     aws: AwsSettings = AwsSettings()
     oidc: OidcSettings = OidcSettings()
     karpenter: KarpenterSettings = KarpenterSettings()
@@ -264,6 +447,18 @@ class KarpenterConfig(Strict):
     def release(self) -> ReleaseProfile:
         return PROFILES[self.karpenter.version]
 
+    def node_class_objects(self) -> list[Entry]:
+        """The EC2NodeClass objects the chart stack writes, as the API server receives them."""
+        role = self.resource_names.node_role
+        return [
+            Entry(f"node_classes[{i}]", NODE_CLASS, node_class_object(self.release, c.name, c.spec, role))
+            for i, c in enumerate(self.node_classes)
+        ]
+
+    def node_pool_objects(self) -> list[Entry]:
+        """The NodePool objects the chart stack writes, as the API server receives them."""
+        return [Entry(f"node_pools[{i}]", NODE_POOL, node_pool_object(self.release, p.name, p.spec)) for i, p in enumerate(self.node_pools)]
+
     @property
     def prefix(self) -> str:
         return self.name_prefix or self.cluster_name
@@ -276,89 +471,192 @@ class KarpenterConfig(Strict):
         """`infra`, or `<environment>-infra`: two environments never share a stack, a state or a workspace."""
         return f"{self.environment}-{base}" if self.environment else base
 
-    @model_validator(mode="after")
-    def _name_lengths(self) -> KarpenterConfig:
-        field = "name_prefix" if self.name_prefix else "cluster_name"
-        for what, (suffix, limit) in NAME_LIMITS.items():
-            if len(self.prefix) + len(suffix) > limit:
-                raise CrossFieldError(
-                    field,
-                    self.prefix,
-                    f"too long: the {what} name {self.prefix + suffix!r} has {len(self.prefix) + len(suffix)} "
-                    f"characters and AWS allows {limit}; allowed: a name_prefix of at most {limit - len(suffix)} characters",
-                )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _replicas_fit_system_nodes(cls, data: Any) -> Any:
+        """Unset `karpenter.replicas` is DEFAULT_REPLICAS, or `system_node_group.min_size` if that is smaller."""
+        if not isinstance(data, dict):
+            return data
+        karpenter, group = data.get("karpenter", {}), data.get("system_node_group", {})
+        if not isinstance(karpenter, dict) or "replicas" in karpenter or not isinstance(group, dict):
+            return data
+        nodes = _derive_node_group_defaults(group).get("min_size", DEFAULT_MIN_SIZE)
+        if isinstance(nodes, int) and not isinstance(nodes, bool) and 1 <= nodes < DEFAULT_REPLICAS:
+            return {**data, "karpenter": {**karpenter, "replicas": nodes}}
+        return data
 
-    @model_validator(mode="after")
-    def _controller_fits_system_nodes(self) -> KarpenterConfig:
-        # The chart requires hostname anti-affinity between controller pods (trap 3).
-        if self.karpenter.replicas > self.system_node_group.min_size:
-            raise CrossFieldError(
-                "karpenter.replicas",
-                self.karpenter.replicas,
-                f"system_node_group.min_size is {self.system_node_group.min_size} and the chart's required hostname "
-                "anti-affinity leaves each extra replica Pending, so the Helm release times out; "
-                "allowed: replicas <= system_node_group.min_size",
+    @field_validator("tags")
+    @classmethod
+    def _tag_count(cls, tags: dict[str, str]) -> dict[str, str]:
+        # Default tags land on every resource; the interruption queue and OIDC provider add a `Name` tag of their own.
+        count = len(tags) + (0 if "Name" in tags else 1)
+        if count > limits.AWS_TAGS_MAX:
+            raise ValueError(
+                f"{len(tags)} tags, and with the Name tag some resources get, {count}; AWS allows {limits.AWS_TAGS_MAX} "
+                f"per resource; allowed: at most {limits.AWS_TAGS_MAX - 1} tags (or {limits.AWS_TAGS_MAX} including Name)"
             )
-        return self
+        return tags
 
     @model_validator(mode="after")
-    def _node_classes_fit_infra(self) -> KarpenterConfig:
-        _require_unique_names("node_classes", self.node_classes)
-        for index, node_class in enumerate(self.node_classes):
-            where = f"node_classes[{index}].spec"
-            role = node_class.spec.role
-            if role is not None and role != self.resource_names.node_role:
-                raise CrossFieldError(
-                    f"{where}.role",
-                    role,
-                    "the controller policy may only pass the infra stack's node role to EC2; "
-                    f"allowed: {self.resource_names.node_role!r}, or omit role to get it",
-                )
-            for kind, terms in (
-                ("subnetSelectorTerms", node_class.spec.subnetSelectorTerms),
-                ("securityGroupSelectorTerms", node_class.spec.securityGroupSelectorTerms),
-            ):
-                for term_index, term in enumerate(terms):
-                    value = (term.tags or {}).get(DISCOVERY_TAG)
-                    if value is not None and value != self.cluster_name:
-                        raise CrossFieldError(
-                            f"{where}.{kind}[{term_index}].tags['karpenter.sh/discovery']",
-                            value,
-                            f"the infra stack tags subnets and security groups with the cluster name; allowed: {self.cluster_name!r}",
-                        )
-        return self
-
-    @model_validator(mode="after")
-    def _node_pools_reference_classes(self) -> KarpenterConfig:
-        _require_unique_names("node_pools", self.node_pools)
-        classes = {c.name for c in self.node_classes}
-        for index, pool in enumerate(self.node_pools):
-            ref = pool.spec.template.spec.nodeClassRef.name
-            if ref not in classes:
-                raise CrossFieldError(
-                    f"node_pools[{index}].spec.template.spec.nodeClassRef.name",
-                    ref,
-                    f"no node class has that name; allowed: {sorted(classes)}",
-                )
+    def _fits_together(self) -> KarpenterConfig:
+        """Every problem spanning several keys, reported together so that one round of edits fixes them all."""
+        raise_all(
+            _name_problems(self)
+            + _replica_problems(self)
+            + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
+            + _node_class_problems(self)
+            + _node_pool_problems(self)
+        )
         return self
 
     def warnings(self) -> list[str]:
         """Legal settings that rarely mean what they say; printed, not fatal."""
         found = []
         for index, pool in enumerate(self.node_pools):
-            cpu = (pool.spec.limits or {}).get("cpu")
-            if cpu is not None and cpu.endswith("m") and cpu_cores(cpu) < 4:
-                found.append(
-                    f"node_pools[{index}].spec.limits.cpu is {cpu!r}: that is {cpu_cores(cpu):g} vCPU for the whole pool"
-                )
+            pool_limits = pool.spec.get("limits")
+            cpu = pool_limits.get("cpu") if isinstance(pool_limits, dict) else None
+            cpu = str(cpu) if isinstance(cpu, int) and not isinstance(cpu, bool) else cpu
+            cores = limits.parse_quantity(cpu) if isinstance(cpu, str) else None
+            if cpu is None or cores is None:
+                continue
+            where = f"node_pools[{index}].spec.limits.cpu is {bounded_repr(cpu)}"
+            if cores <= 0:
+                found.append(f"{where}: no node can launch in this pool (the limit is {float(cores):g} vCPU)")
+            elif cores < 4 and not re.fullmatch(r"[0-9]+", cpu):
+                found.append(f"{where}: that is {float(cores):g} vCPU for the whole pool")
         return found
 
 
-def _require_unique_names(key: str, items: list[NodeClass] | list[NodePool]) -> None:
+def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    """The names AWS gets, checked as they will be (overrides applied): lengths, and clashes between them."""
+    problems: list[CrossFieldError] = []
+    field = "name_prefix" if config.name_prefix else "cluster_name"
+    names = final_names(config.prefix, config.names)
+    derived_too_long = [n for n in names if n.override is None and len(n.name) > n.limit]
+    if derived_too_long:
+        first = derived_too_long[0]
+        longest_prefix = min(n.limit - (len(n.name) - len(config.prefix)) for n in names if n.override is None)
+        others = [n.what for n in derived_too_long[1:]]
+        problems.append(
+            CrossFieldError(
+                field,
+                config.prefix,
+                f"too long: the {first.what} name {first.name!r} has {len(first.name)} characters and AWS allows {first.limit}"
+                + (f" (too long as well: {', '.join(others)})" if others else "")
+                + f"; allowed: a name_prefix of at most {longest_prefix} characters",
+            )
+        )
+    for name in names:
+        if name.override is not None and len(name.name) > name.limit:
+            problems.append(
+                CrossFieldError(name.override, name.name, f"has {len(name.name)} characters; AWS allows {name.limit}")
+            )
+    # IAM role names are unique per account regardless of case; rule names per event bus.
+    for kind, fold in (("role", str.lower), ("rule", str)):
+        group = [n for n in names if n.what.endswith(f" {kind}")]
+        for index, name in enumerate(group):
+            clashing = [other for other in group if other is not name and fold(other.name) == fold(name.name)]
+            clashes = [other.what for other in clashing]
+            # Reported once, at the override that makes the clash: the later of two overrides, or one that takes a derived name.
+            blamed = any(other.override is None or group.index(other) < index for other in clashing)
+            if name.override is not None and blamed:
+                problems.append(
+                    CrossFieldError(
+                        name.override,
+                        name.name,
+                        f"is also the {' and '.join(clashes)} name; AWS needs a different name for each {kind}"
+                        + (" (IAM ignores case)" if kind == "role" else "")
+                        + "; allowed: another name",
+                    )
+                )
+    return problems
+
+
+def _replica_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    # The chart requires hostname anti-affinity between controller pods (trap 3).
+    if config.karpenter.replicas <= config.system_node_group.min_size:
+        return []
+    return [
+        CrossFieldError(
+            "karpenter.replicas",
+            config.karpenter.replicas,
+            f"system_node_group.min_size is {config.system_node_group.min_size} and the chart's required hostname "
+            "anti-affinity leaves each extra replica Pending, so the Helm release times out; "
+            "allowed: replicas <= system_node_group.min_size",
+        )
+    ]
+
+
+def _duplicate_names(key: str, items: list[NodeClass] | list[NodePool]) -> list[CrossFieldError]:
     names = [item.name for item in items]
     duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise CrossFieldError(f"{key}[*].name", duplicates, "names must be unique")
+    return [CrossFieldError(f"{key}[*].name", duplicates, "names must be unique")] if duplicates else []
 
 
+# -- the only cross-field checks that read node class and node pool specs ---------------------------
+
+
+def _node_class_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    """Each node class's role is the infra stack's node role; its discovery selectors name this cluster."""
+    problems = _duplicate_names("node_classes", config.node_classes)
+    node_role = config.resource_names.node_role
+    role_is_valid = len(node_role) <= limits.IAM_ROLE_NAME_MAX  # else the name problem says what to change
+    for index, node_class in enumerate(config.node_classes):
+        where = f"node_classes[{index}].spec"
+        if "instanceProfile" in node_class.spec:
+            problems.append(
+                CrossFieldError(
+                    f"{where}.instanceProfile",
+                    node_class.spec["instanceProfile"],
+                    "node classes use the infra stack's node role, the only role the controller policy may pass to EC2; "
+                    f"allowed: role {node_role!r}, or omit both to get it",
+                )
+            )
+        role = node_class.spec.get("role")
+        if role is not None and role != node_role and role_is_valid:
+            problems.append(
+                CrossFieldError(
+                    f"{where}.role",
+                    role,
+                    "the controller policy may only pass the infra stack's node role to EC2; "
+                    f"allowed: {node_role!r}, or omit role to get it",
+                )
+            )
+        for kind in ("subnetSelectorTerms", "securityGroupSelectorTerms"):
+            terms = node_class.spec.get(kind)
+            for term_index, term in enumerate(terms if isinstance(terms, list) else []):
+                tags = term.get("tags") if isinstance(term, dict) else None
+                value = tags.get(DISCOVERY_TAG) if isinstance(tags, dict) else None
+                if value is not None and value != config.cluster_name:
+                    problems.append(
+                        CrossFieldError(
+                            f"{where}.{kind}[{term_index}].tags['karpenter.sh/discovery']",
+                            value,
+                            f"the infra stack tags subnets and security groups with the cluster name; allowed: {config.cluster_name!r}",
+                        )
+                    )
+    return problems
+
+
+def _get(document: Any, *path: str) -> Any:
+    """`document[a][b]...`, or None where the spec lacks it (the CRD check reports what is missing)."""
+    for key in path:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document
+
+
+def _node_pool_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    """Each node pool names a declared node class."""
+    problems = _duplicate_names("node_pools", config.node_pools)
+    classes = {c.name for c in config.node_classes}
+    for index, pool in enumerate(config.node_pools):
+        ref = _get(pool.spec, "template", "spec", "nodeClassRef", "name")
+        if ref is not None and ref not in classes:
+            problems.append(
+                CrossFieldError(
+                    f"node_pools[{index}].spec.template.spec.nodeClassRef.name",
+                    ref,
+                    f"no node class has that name; allowed: {sorted(classes)}",
+                )
+            )
+    return problems

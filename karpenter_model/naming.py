@@ -1,11 +1,15 @@
-"""The AWS names this app creates, and the length limits AWS puts on them."""
+"""The AWS names this app creates, and the length limits AWS puts on them (from limits.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+
+from karpenter_model import limits
 
 if TYPE_CHECKING:
     from karpenter_model.config import NameOverrides
+
+INTERRUPTION_RULE_KINDS = ("spot", "rebalance", "state_change", "health_event")
 
 
 class ResourceNames:
@@ -19,20 +23,64 @@ class ResourceNames:
         self.system_node_group = (overrides and overrides.system_node_group) or f"{prefix}-system"
         self.interruption_queue = f"{prefix}-karpenter-interruption"
         self.oidc_provider = f"{prefix}-eks-oidc"
-        self._rule_overrides = overrides.interruption_rules if overrides else {}
+        self._rule_overrides: dict[str, str] = {str(k): v for k, v in overrides.interruption_rules.items()} if overrides else {}
 
     def interruption_rule(self, kind: str) -> str:
         """`kind` is a key of INTERRUPTION_RULES (`state_change`); names use hyphens (`...-state-change`)."""
         return self._rule_overrides.get(kind) or f"{self.interruption_queue}-{kind.replace('_', '-')}"
 
 
+class FinalName(NamedTuple):
+    what: str  # "controller role"
+    name: str  # the name AWS gets
+    limit: int  # AWS's length limit for it
+    override: str | None  # the `names.` key that set it, or None when derived from the prefix
+
+
+def final_names(prefix: str, overrides: NameOverrides | None) -> list[FinalName]:
+    """Every name created, as AWS will see it (overrides applied), with its length limit."""
+    names = ResourceNames(prefix, overrides)
+    rules = overrides.interruption_rules if overrides else {}
+    found = [
+        FinalName("controller role", names.controller_role, limits.IAM_ROLE_NAME_MAX, None),
+        FinalName("controller policy", names.controller_policy, limits.IAM_POLICY_NAME_MAX, None),
+        FinalName("node role", names.node_role, limits.IAM_ROLE_NAME_MAX, None),
+        FinalName(
+            "system node role",
+            names.system_node_role,
+            limits.IAM_ROLE_NAME_MAX,
+            "names.system_node_role" if overrides and overrides.system_node_role else None,
+        ),
+        FinalName("interruption queue", names.interruption_queue, limits.SQS_QUEUE_NAME_MAX, None),
+        FinalName(
+            "system node group",
+            names.system_node_group,
+            limits.EKS_NODEGROUP_NAME_MAX,
+            "names.system_node_group" if overrides and overrides.system_node_group else None,
+        ),
+    ]
+    found += [
+        FinalName(
+            f"{kind.replace('_', '-')} interruption rule",
+            names.interruption_rule(kind),
+            limits.EVENTBRIDGE_RULE_NAME_MAX,
+            f"names.interruption_rules['{kind}']" if kind in rules else None,
+        )
+        for kind in INTERRUPTION_RULE_KINDS
+    ]
+    return found
+
+
 # AWS's length limits on the names derived from the prefix; the suffixes are ResourceNames' own.
 _SUFFIXES = ResourceNames("")
 NAME_LIMITS = {
-    "controller role": (_SUFFIXES.controller_role, 64),
-    "node role": (_SUFFIXES.node_role, 64),
-    "system node role": (_SUFFIXES.system_node_role, 64),
-    "interruption queue": (_SUFFIXES.interruption_queue, 80),
-    "interruption rule": (_SUFFIXES.interruption_rule("health_event"), 64),  # the longest of the four
-    "system node group": (_SUFFIXES.system_node_group, 63),
+    "controller role": (_SUFFIXES.controller_role, limits.IAM_ROLE_NAME_MAX),
+    "node role": (_SUFFIXES.node_role, limits.IAM_ROLE_NAME_MAX),
+    "system node role": (_SUFFIXES.system_node_role, limits.IAM_ROLE_NAME_MAX),
+    "interruption queue": (_SUFFIXES.interruption_queue, limits.SQS_QUEUE_NAME_MAX),
+    "interruption rule": (
+        _SUFFIXES.interruption_rule("health_event"),
+        limits.EVENTBRIDGE_RULE_NAME_MAX,
+    ),  # the longest of the four
+    "system node group": (_SUFFIXES.system_node_group, limits.EKS_NODEGROUP_NAME_MAX),
 }

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from pathlib import Path
 
-import karpenter_constructs  # noqa: F401  (registers the bare provider packages before any stack imports them)
+# isort: off
+import karpenter_constructs  # noqa: F401  (registers the bare provider packages, and silences jsii's Node banner, before cdktf loads)
 from cdktf import App
 
-from karpenter_model.config import KarpenterConfig
+# isort: on
 from karpenter_constructs.cluster_access import ClusterAccess
+from karpenter_model.config import KarpenterConfig
 from stacks.chart import ChartStack
 from stacks.crds import CrdsStack
 from stacks.infra import InfraStack
+from stacks.output import check_output_dir
 
 
 def build_app(config: KarpenterConfig, outdir: str) -> App:
@@ -33,22 +37,42 @@ def build_app(config: KarpenterConfig, outdir: str) -> App:
     return app
 
 
-def synthesize(config: KarpenterConfig, outdir: str | Path) -> None:
-    """Synthesize into a sibling directory, then swap it in: `outdir` is either the old or the new output."""
-    outdir = Path(outdir)
-    staging = outdir.with_name(f"{outdir.name}.staging-{os.getpid()}")
-    retired = outdir.with_name(f"{outdir.name}.old-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+def synthesize(config: KarpenterConfig, outdir: str | Path, config_path: str | Path | None = None) -> None:
+    """Synthesize into a fresh sibling directory, then swap it in: `outdir` is either the old or the new output.
+
+    Only an earlier output (or an empty directory) is ever replaced, and only directories this
+    function created are deleted; stacks/output.py says what is refused and why.
+    """
+    outdir = check_output_dir(outdir, config, config_path)
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = _fresh_sibling(outdir, "staging")
+    staging.mkdir()  # fails rather than reuse anything that exists
+    retired: Path | None = None
     try:
         build_app(config, str(staging)).synth()
-        _carry_over_terraform_dirs(outdir, staging)
         if outdir.exists():
+            _carry_over_terraform_dirs(outdir, staging)
+            retired = _fresh_sibling(outdir, "old")
             outdir.rename(retired)
-        staging.rename(outdir)
+        try:
+            staging.rename(outdir)
+        except BaseException:
+            if retired is not None:  # put the earlier output back rather than delete it below
+                retired.rename(outdir)
+                retired = None
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(retired, ignore_errors=True)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+
+
+def _fresh_sibling(outdir: Path, kind: str) -> Path:
+    """A name beside `outdir` that nothing has: `cdktf.out.staging-<pid>-<random>`."""
+    while True:
+        candidate = outdir.with_name(f"{outdir.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
+        if not os.path.lexists(candidate):
+            return candidate
 
 
 def _carry_over_terraform_dirs(old: Path, new: Path) -> None:

@@ -7,7 +7,6 @@ import posixpath
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
 
 from karpenter_model.base import ConfigError
-from karpenter_model.terraform_literals import literal
 from karpenter_model.config import (
     AdoptionSettings,
     CloudBackendSettings,
@@ -15,6 +14,7 @@ from karpenter_model.config import (
     LocalBackendSettings,
     S3BackendSettings,
 )
+from karpenter_model.terraform_literals import literal
 
 # Stack working directories are cdktf.out/stacks/<stack>/; local state paths are relative to them.
 PROJECT_FROM_STACK_DIR = "../../.."
@@ -43,7 +43,9 @@ def configure_backend(stack: TerraformStack, name: str, config: KarpenterConfig)
             stack,
             organization=backend.organization,
             hostname=backend.hostname,
-            workspaces=NamedCloudWorkspace(f"{backend.workspace_prefix}{name}", literal(backend.project) if backend.project else None),
+            workspaces=NamedCloudWorkspace(
+                f"{backend.workspace_prefix}{name}", literal(backend.project) if backend.project else None
+            ),
         )
 
 
@@ -62,7 +64,17 @@ def apply_adoption(stack: TerraformStack, adoption: AdoptionSettings) -> None:
             raise ConfigError(f"{key}: got {address!r}: not a resource of this stack; allowed: {sorted(resources)}")
         return resources[address]
 
+    moved_to: dict[str, str] = {}
     for old, new in sorted(adoption.moved.items()):
-        target(f"adoption.moved[{old!r}]", new).move_from_id(old)
+        key = f"adoption.moved[{old!r}]"
+        if old in resources:
+            # Terraform refuses a move whose source address is still declared ("Moved object still exists").
+            raise ConfigError(
+                f"{key}: got {old!r} as the old address, but this stack declares a resource there; allowed: an address the stack does not use"
+            )
+        if new in moved_to:  # the config model refuses this already; cdktf would fail with a JavaScript stack
+            raise ConfigError(f"{key}: got {new!r}: {moved_to[new]!r} moves there too; allowed: one source per resource")
+        moved_to[new] = old
+        target(key, new).move_from_id(old)
     for address, import_id in sorted(adoption.imports.items()):
         target("adoption.imports", address).import_from(literal(import_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,8 @@ def test_a_plain_module_is_not_a_package(fake_provider: str):
 
 
 def test_every_pinned_provider_package_is_registered():
-    """A provider added to requirements.txt but not to PROVIDER_PACKAGES would quietly take the slow path."""
-    pinned = re.findall(r"^cdktf-cdktf-provider-(\w+)==", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    """A provider added to the runtime dependencies but not to PROVIDER_PACKAGES would quietly take the slow path."""
+    dependencies = "\n".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    pinned = re.findall(r"^cdktf-cdktf-provider-(\w+)==", dependencies, re.MULTILINE)
     assert pinned
     assert sorted(PROVIDER_PACKAGES) == sorted(f"cdktf_cdktf_provider_{name}" for name in pinned)

@@ -29,5 +29,5 @@ def test_existing_cluster_is_looked_up_by_name_and_version_checked(infra):
     cluster = resource(infra, "data.aws_eks_cluster.cluster")
     assert cluster["name"] == "aws-2026-eks"
     (check,) = cluster["lifecycle"]["postcondition"]
-    assert check["condition"] == '${tonumber(split(".", self.version)[1]) <= 30}'
-    assert "1.30" in check["error_message"]
+    assert "self.version" in check["condition"]  # what it decides: tests/test_kubernetes_support.py, with terraform
+    assert "1.23 to 1.30" in check["error_message"]

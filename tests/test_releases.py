@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
 from karpenter_model.documents.iam import (
     MANAGED_POLICY_MAX_CHARACTERS,
@@ -26,7 +27,7 @@ from karpenter_model.documents.iam import (
     policy_size,
 )
 from karpenter_model.releases import DATA, PROFILES, ReleaseProfile, release_for_kubernetes
-from tests.conftest import example_data, make_config, reference
+from tests.conftest import EXAMPLES, reference
 
 LITERAL = {
     "AWS::Partition": "aws-cn",
@@ -128,13 +129,10 @@ def test_a_policy_is_only_split_when_it_must_be():
 
 
 def test_policy_size_is_measured_with_the_values_terraform_will_fill_in(synth_config):
-    data = example_data()
+    data = example_of("1.0.14")
     data = json.loads(json.dumps(data).replace("aws-2026-eks", "c" * 60))
     data["name_prefix"] = "blue"
     data["node_classes"][0]["spec"]["role"] = "blue-karpenter-node"
-    data["karpenter"]["version"] = "1.0.14"
-    from karpenter_model.config import KarpenterConfig
-
     config = KarpenterConfig.model_validate(data)
     measured = measured_values(config)
     assert measured.queue_arn == f"arn:aws:sqs:us-east-1:123456789012:{config.resource_names.interruption_queue}"
@@ -188,6 +186,21 @@ def matrix(version: str) -> dict[int, str]:
     minors = [int(cell.strip().split(".")[1]) for cell in kubernetes.split("|")[2:-1]]
     versions = [cell.strip().removeprefix("\\>=").strip() for cell in karpenter.split("|")[2:-1]]
     return dict(zip(minors, versions, strict=True))
+
+
+def example_of(version: str) -> dict[str, Any]:
+    """The bundled example configuration of a release (examples/ has one per release)."""
+    for path in EXAMPLES.values():
+        data = yaml.safe_load(path.read_text())
+        if data["karpenter"].get("version", "0.37.2") == version:
+            return data
+    raise AssertionError(f"no example for Karpenter {version} in examples/")
+
+
+def config_of(release: str, **karpenter: Any) -> KarpenterConfig:
+    """The release's example, with `karpenter` settings changed."""
+    data = example_of(release)
+    return KarpenterConfig.model_validate({**data, "karpenter": {**data["karpenter"], **karpenter}})
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -247,7 +260,7 @@ def open_maps(values: dict[str, Any]) -> set[tuple[str, ...]]:
 
 @pytest.mark.parametrize("version", RELEASES)
 def test_every_value_we_set_exists_in_that_releases_charts(version):
-    config = make_config(karpenter={**example_data()["karpenter"], "version": version})
+    config = config_of(version)
     ours = controller_values(config, cluster_endpoint="https://x", interruption_queue="q", controller_role_arn="arn:aws:iam::1:role/r")
     upstream_values = yaml.safe_load((reference(version) / "chart-values.yaml").read_text())
     known, free = paths(upstream_values), open_maps(upstream_values)
@@ -260,7 +273,7 @@ def test_every_value_we_set_exists_in_that_releases_charts(version):
 
 @pytest.mark.parametrize("version", [v for v in RELEASES if PROFILES[v].webhooks])
 def test_conversion_webhook_names_the_controllers_namespace_service_and_port(version):
-    config = make_config(karpenter={**example_data()["karpenter"], "version": version, "namespace": "platform-karpenter"})
+    config = config_of(version, namespace="platform-karpenter")
     assert crd_chart_values(config)["webhook"] == {"enabled": True, "serviceName": "karpenter", "serviceNamespace": "platform-karpenter", "port": 8443}
     values = controller_values(config, cluster_endpoint="https://x", interruption_queue="q", controller_role_arn="r")
     assert values["webhook"] == {"enabled": True, "port": 8443}
@@ -270,18 +283,31 @@ def test_an_unknown_release_names_the_allowed_ones():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        make_config(karpenter={**example_data()["karpenter"], "version": "0.36.0"})
+        config_of("0.37.2", version="0.36.0")
     assert "allowed: " + ", ".join(repr(v) for v in PROFILES) in str(caught.value)
 
 
 def test_profiles_are_data_only():
-    """A release is its data directory plus one profile: nothing in the app names a release version."""
+    """A release is its data directory plus one profile: no code outside the profiles names a release (docstrings may)."""
+    import ast
+
     root = Path(__file__).resolve().parent.parent
-    pattern = re.compile("|".join(re.escape(f'"{v}"') for v in PROFILES))
-    offenders = [
-        str(path.relative_to(root))
-        for folder in ("karpenter_model", "karpenter_constructs", "stacks")
-        for path in (root / folder).rglob("*.py")
-        if pattern.search(path.read_text()) and path != DATA.parent / "__init__.py"
-    ]
+    offenders = []
+    for folder in ("karpenter_model", "karpenter_constructs", "stacks"):
+        for path in (root / folder).rglob("*.py"):
+            if path == DATA.parent / "__init__.py":
+                continue
+            tree = ast.parse(path.read_text())
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+            }
+            offenders += [
+                f"{path.relative_to(root)}:{node.lineno}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                and any(version in node.value for version in PROFILES)
+            ]
     assert offenders == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -36,7 +37,9 @@ def test_local_state_must_stay_inside_the_project(directory):
 
 
 def test_s3_backend_is_encrypted_locked_and_keyed_per_stack(synth_config):
-    stacks = synth_config(make_config(backend={"type": "s3", "bucket": "acme-tf-state", "key_prefix": "eks/karpenter", "region": "eu-west-1"}))
+    stacks = synth_config(
+        make_config(backend={"type": "s3", "bucket": "acme-tf-state", "key_prefix": "eks/karpenter", "region": "eu-west-1"})
+    )
     for name in ("infra", "crds", "chart"):
         assert stacks[name]["terraform"]["backend"] == {
             "s3": {
@@ -55,7 +58,13 @@ def test_s3_backend_is_encrypted_locked_and_keyed_per_stack(synth_config):
 
 
 def test_s3_backend_can_lock_with_dynamodb_instead(synth_config):
-    backend = {"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1", "use_lockfile": False, "dynamodb_table": "tf-locks"}
+    backend = {
+        "type": "s3",
+        "bucket": "acme-tf-state",
+        "region": "eu-west-1",
+        "use_lockfile": False,
+        "dynamodb_table": "tf-locks",
+    }
     s3 = synth_config(make_config(backend=backend))["infra"]["terraform"]["backend"]["s3"]
     assert s3["dynamodb_table"] == "tf-locks" and "use_lockfile" not in s3
 
@@ -83,7 +92,10 @@ def test_hcp_terraform_uses_one_named_workspace_per_stack(synth_config):
 def test_two_environments_share_no_state_and_no_names(synth_config):
     def environment(name: str, cluster: str) -> dict:
         config = config_for_cluster(cluster).model_copy(
-            update={"environment": name, "backend": make_config(backend={"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1"}).backend}
+            update={
+                "environment": name,
+                "backend": make_config(backend={"type": "s3", "bucket": "acme-tf-state", "region": "eu-west-1"}).backend,
+            }
         )
         return synth_config(config)
 
@@ -107,14 +119,19 @@ def test_adoption_generates_moved_and_import_blocks(synth_config):
     config = make_config(
         adoption={
             "moved": {"aws_eks_node_group.main": "aws_eks_node_group.system"},
-            "imports": {"aws_iam_openid_connect_provider.eks": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"},
+            "imports": {
+                "aws_iam_openid_connect_provider.eks": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+            },
         },
         names={"system_node_group": "aws-2026-eks-main", "interruption_rules": {"rebalance": "karpenter-interruption-rebalance"}},
     )
     infra = synth_config(config)["infra"]
     assert infra["moved"] == [{"from": "aws_eks_node_group.main", "to": "aws_eks_node_group.system"}]
     assert infra["import"] == [
-        {"to": "aws_iam_openid_connect_provider.eks", "id": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"}
+        {
+            "to": "aws_iam_openid_connect_provider.eks",
+            "id": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+        }
     ]
     assert infra["resource"]["aws_eks_node_group"]["system"]["node_group_name"] == "aws-2026-eks-main"
     rules = infra["resource"]["aws_cloudwatch_event_rule"]
@@ -128,7 +145,8 @@ def test_adoption_into_an_unknown_address_stops_synth(tmp_path):
     config = tmp_path / "adopt.yaml"
     config.write_text(yaml.safe_dump(data))
     previous = tmp_path / "cdktf.out"
-    previous.mkdir()
+    (previous / "stacks").mkdir(parents=True)  # what an earlier synth leaves (only such a directory is replaced)
+    (previous / "manifest.json").write_text("{}")
     (previous / "marker").write_text("previous output")
     result = subprocess.run(
         [sys.executable, "main.py"],
@@ -141,5 +159,26 @@ def test_adoption_into_an_unknown_address_stops_synth(tmp_path):
     assert result.returncode == 1
     assert "adoption.moved['aws_eks_node_group.main']: got 'aws_eks_node_group.workers'" in result.stderr
     assert "aws_eks_node_group.system" in result.stderr and "Traceback" not in result.stderr
-    assert sorted(p.name for p in previous.iterdir()) == ["marker"]
+    assert sorted(p.name for p in previous.iterdir()) == ["manifest.json", "marker", "stacks"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adopt.yaml", "cdktf.out"], "no staging directory left behind"
+
+
+def test_adoption_cannot_move_from_an_address_the_stack_declares():
+    from karpenter_model.base import ConfigError
+    from stacks.app import build_app
+
+    config = make_config(adoption={"moved": {"aws_iam_role.karpenter_node": "aws_iam_role.system_node"}})
+    with pytest.raises(
+        ConfigError,
+        match=r"adoption.moved\['aws_iam_role.karpenter_node'\]: got 'aws_iam_role.karpenter_node' as the old address",
+    ):
+        build_app(config, "unused")
+
+
+def test_two_moves_to_one_address_are_a_config_error_not_a_javascript_stack():
+    with pytest.raises(
+        ValueError, match=re.escape("'aws_iam_role.a' and 'aws_iam_role.b' both move to 'aws_iam_role.karpenter_node'")
+    ):
+        make_config(
+            adoption={"moved": {"aws_iam_role.a": "aws_iam_role.karpenter_node", "aws_iam_role.b": "aws_iam_role.karpenter_node"}}
+        )

@@ -1,0 +1,62 @@
+"""The infra plan refuses a cluster whose Kubernetes minor the release does not support: the guard, evaluated by terraform.
+
+The postcondition's condition and error message are copied out of the synthesized stack into a
+config with nothing but outputs, `self` replaced by a literal cluster, and applied: Terraform
+itself decides, for every release and every minor around its range, with no provider needed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from karpenter_constructs.cluster import kubernetes_support_check
+from karpenter_model.releases import PROFILES, release_for_kubernetes
+from tests.terraform import terraform
+
+MINORS = range(20, 40)
+
+
+@pytest.fixture(scope="module")
+def decided(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], tuple[bool, str]]:
+    outputs = {}
+    for version, profile in PROFILES.items():
+        check = kubernetes_support_check(profile)
+        for minor in MINORS:
+            cluster = f'{{version = "1.{minor}"}}'
+            condition, message = (re.sub(r"\bself\b", cluster, check[key]) for key in ("condition", "errorMessage"))
+            outputs[f"v{version.replace('.', '_')}_{minor}"] = {"value": {"ok": condition, "message": message}}
+    workdir = tmp_path_factory.mktemp("guard")
+    (workdir / "main.tf.json").write_text(json.dumps({"output": outputs}))
+    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"}
+    terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=workdir, env=env)
+    terraform(terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", cwd=workdir, env=env)
+    values = json.loads(terraform(terraform_bin, "output", "-json", cwd=workdir, env=env).stdout)
+    return {
+        (version, minor): (values[f"v{version.replace('.', '_')}_{minor}"]["value"]["ok"], values[f"v{version.replace('.', '_')}_{minor}"]["value"]["message"])
+        for version in PROFILES
+        for minor in MINORS
+    }
+
+
+@pytest.mark.parametrize("version", sorted(PROFILES))
+def test_the_plan_passes_exactly_on_the_minors_the_release_supports(decided, version):
+    assert [minor for minor in MINORS if decided[(version, minor)][0]] == [m for m in MINORS if PROFILES[version].supports(m)]
+
+
+def test_the_refusal_names_the_clusters_version_the_releases_range_and_the_release_to_use(decided):
+    first, last = PROFILES["0.37.2"].kubernetes_minors
+    message = decided[("0.37.2", 33)][1]
+    assert message.startswith(f"Karpenter 0.37.2 supports Kubernetes 1.{first} to 1.{last}, and this cluster runs Kubernetes 1.33;")
+    assert message.endswith(f"set karpenter.version to {release_for_kubernetes()[33]}.")
+    assert decided[("1.14.1", 39)][1].endswith("set karpenter.version to (none of the supported releases).")
+
+
+def test_the_guard_is_what_the_infra_stack_carries(example, tmp_path: Path):
+    config, stacks = example
+    (check,) = stacks["infra"]["data"]["aws_eks_cluster"]["cluster"]["lifecycle"]["postcondition"]
+    expected = kubernetes_support_check(config.release)
+    assert (check["condition"], check["error_message"]) == (expected["condition"], expected["errorMessage"])
