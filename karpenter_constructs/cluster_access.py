@@ -25,12 +25,9 @@ class ClusterAccess:
     endpoint: str
     certificate_authority: str
 
-    def token_command(self) -> dict[str, object]:
-        return {
-            "api_version": EXEC_API_VERSION,
-            "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", self.name, "--region", self.region, "--output", "json"],
-        }
+    def token_args(self) -> list[str]:
+        """`aws <args>` prints a fresh token for the cluster."""
+        return ["eks", "get-token", "--cluster-name", self.name, "--region", self.region, "--output", "json"]
 
 
 def kubernetes_providers(scope: Construct, access: ClusterAccess) -> None:
@@ -41,7 +38,7 @@ def kubernetes_providers(scope: Construct, access: ClusterAccess) -> None:
         kubernetes=HelmProviderKubernetes(
             host=access.endpoint,
             cluster_ca_certificate=certificate,
-            exec=HelmProviderKubernetesExec(**access.token_command()),
+            exec=HelmProviderKubernetesExec(api_version=EXEC_API_VERSION, command="aws", args=access.token_args()),
         ),
     )
     KubernetesProvider(
@@ -49,5 +46,5 @@ def kubernetes_providers(scope: Construct, access: ClusterAccess) -> None:
         "kubernetes",
         host=access.endpoint,
         cluster_ca_certificate=certificate,
-        exec=[KubernetesProviderExec(**access.token_command())],
+        exec=[KubernetesProviderExec(api_version=EXEC_API_VERSION, command="aws", args=access.token_args())],
     )

@@ -9,11 +9,11 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import PolicyValues, irsa_trust_policy, managed_policies, measured_values
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import PolicyValues, irsa_trust_policy, managed_policies, measured_values
 
 
 class ControllerRole(Construct):
@@ -65,5 +65,8 @@ class ControllerRole(Construct):
                 ),
                 name.address,
             )
-            named(IamRolePolicyAttachment(self, f"{name.address}_policy_attachment", role=self.role.name, policy_arn=policy.arn), name.address)
+            named(
+                IamRolePolicyAttachment(self, f"{name.address}_policy_attachment", role=self.role.name, policy_arn=policy.arn),
+                name.address,
+            )
             self.policies.append(policy)

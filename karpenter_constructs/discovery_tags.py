@@ -10,9 +10,9 @@ from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from constructs import Construct
 
-from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
+from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
 
 
 class DiscoveryTags(Construct):

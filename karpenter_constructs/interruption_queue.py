@@ -10,9 +10,9 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from karpenter_constructs.base import named
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.interruption import TARGET_ID, queue_policy
-from karpenter_constructs.base import named
 
 
 class InterruptionQueue(Construct):
@@ -47,7 +47,11 @@ class InterruptionQueue(Construct):
             )
             named(
                 CloudwatchEventTarget(
-                    self, f"karpenter_interruption_{rule.key}_target", rule=event_rule.name, target_id=TARGET_ID, arn=self.queue.arn
+                    self,
+                    f"karpenter_interruption_{rule.key}_target",
+                    rule=event_rule.name,
+                    target_id=TARGET_ID,
+                    arn=self.queue.arn,
                 ),
                 event_rule.node.id,
             )

@@ -17,9 +17,9 @@ from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKuberne
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from constructs import Construct
 
+from karpenter_constructs.base import named
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import crd_chart_values
-from karpenter_constructs.base import named
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'

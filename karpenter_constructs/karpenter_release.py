@@ -7,10 +7,10 @@ import json
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.helm_values import controller_values
 from karpenter_constructs.base import named
 from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.helm_values import controller_values
 
 
 class KarpenterRelease(Construct):

@@ -12,9 +12,9 @@ from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest, ManifestTimeouts
 from constructs import Construct
 
+from karpenter_constructs.base import named
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.manifests import node_class_manifest, node_pool_manifest
-from karpenter_constructs.base import named
 
 # Deleting these waits while Karpenter drains and terminates their nodes (the node class's finalizer).
 DELETE_TIMEOUT = "30m"
@@ -40,13 +40,13 @@ class NodePools(Construct):
                 )
             )
         for node_pool in config.node_pools:
-            node_class = node_classes[node_pool.spec["template"]["spec"]["nodeClassRef"]["name"]]
+            pool_class = node_classes[node_pool.spec["template"]["spec"]["nodeClassRef"]["name"]]
             named(
                 Manifest(
                     self,
                     terraform_name("nodepool", node_pool.name),
                     manifest=node_pool_manifest(config, node_pool),
-                    depends_on=[controller, node_class],
+                    depends_on=[controller, pool_class],
                     timeouts=ManifestTimeouts(delete=DELETE_TIMEOUT),
                 )
             )

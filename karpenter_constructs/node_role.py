@@ -10,10 +10,10 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import ec2_trust_policy, node_role_policy_arns
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import ec2_trust_policy, node_role_policy_arns
 
 
 def ec2_role_with_policies(

@@ -7,9 +7,9 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_tls.data_tls_certificate import DataTlsCertificate
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
+from karpenter_model.config import KarpenterConfig
 
 
 class OidcProvider(Construct):

@@ -14,11 +14,11 @@ from cdktf_cdktf_provider_aws.eks_node_group import (
 )
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import SYSTEM_NODE_MANAGED_POLICIES, managed_policy_arn
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.node_role import ec2_role_with_policies
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.documents.iam import SYSTEM_NODE_MANAGED_POLICIES, managed_policy_arn
 
 
 class SystemNodeGroup(Construct):

@@ -457,7 +457,10 @@ class KarpenterConfig(Strict):
 
     def node_pool_objects(self) -> list[Entry]:
         """The NodePool objects the chart stack writes, as the API server receives them."""
-        return [Entry(f"node_pools[{i}]", NODE_POOL, node_pool_object(self.release, p.name, p.spec)) for i, p in enumerate(self.node_pools)]
+        return [
+            Entry(f"node_pools[{i}]", NODE_POOL, node_pool_object(self.release, p.name, p.spec))
+            for i, p in enumerate(self.node_pools)
+        ]
 
     @property
     def prefix(self) -> str:
@@ -514,9 +517,9 @@ class KarpenterConfig(Strict):
         found = []
         for index, pool in enumerate(self.node_pools):
             pool_limits = pool.spec.get("limits")
-            cpu = pool_limits.get("cpu") if isinstance(pool_limits, dict) else None
-            cpu = str(cpu) if isinstance(cpu, int) and not isinstance(cpu, bool) else cpu
-            cores = limits.parse_quantity(cpu) if isinstance(cpu, str) else None
+            given = pool_limits.get("cpu") if isinstance(pool_limits, dict) else None
+            cpu = str(given) if isinstance(given, (int, str)) and not isinstance(given, bool) else None
+            cores = limits.parse_quantity(cpu) if cpu is not None else None
             if cpu is None or cores is None:
                 continue
             where = f"node_pools[{index}].spec.limits.cpu is {bounded_repr(cpu)}"

@@ -32,7 +32,11 @@ def node_pool_object(release: ReleaseProfile, name: str, spec: dict[str, Any]) -
     reference = template_spec.get("nodeClassRef") if isinstance(template_spec, dict) else None
     if isinstance(reference, dict):
         filled = {"group": NODE_CLASS_GROUP} if release.api_version == "v1" else {"apiVersion": release.node_class_api}
-        reference = {**reference, "kind": reference.get("kind", NODE_CLASS), **{k: reference.get(k, v) for k, v in filled.items()}}
+        reference = {
+            **reference,
+            "kind": reference.get("kind", NODE_CLASS),
+            **{k: reference.get(k, v) for k, v in filled.items()},
+        }
         spec = {**spec, "template": {**template, "spec": {**template_spec, "nodeClassRef": reference}}}  # type: ignore[dict-item]
     return {"apiVersion": release.node_pool_api, "kind": NODE_POOL, "metadata": {"name": name}, "spec": spec}
 
@@ -78,7 +82,11 @@ def _unknown_field(release: ReleaseProfile, entry: Entry, violation: Violation) 
     close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; allowed here: {', '.join(known)}" if known else ""
     for api_version in sorted({p.api_version for p in PROFILES.values()} - {release.api_version}):
-        having = [p.version for p in PROFILES.values() if p.api_version == api_version and name in (validator(p.version, entry.kind).fields_at(tuple(parent)) or [])]
+        having = [
+            p.version
+            for p in PROFILES.values()
+            if p.api_version == api_version and name in (validator(p.version, entry.kind).fields_at(tuple(parent)) or [])
+        ]
         if having:
             hint = f"; it exists in the {api_version} API (Karpenter {' and '.join(having)}), not in {release.api_version}"
     return Violation(violation.path, violation.value, UNKNOWN_FIELD + hint, violation.origin)
@@ -154,7 +162,9 @@ def spec_problems(release: ReleaseProfile, entries: list[Entry]) -> list[CrossFi
             if not violation.message.startswith(_NOT_CHECKED_NOTE):  # the API server's note: the rest is reported
                 by_place.setdefault(violation.path, []).append(violation)
         check = validator(release.version, entry.kind)
-        found += [SpecProblem(entry.where, _config_path(check, path), place, check.pattern_at(path)) for path, place in by_place.items()]
+        found += [
+            SpecProblem(entry.where, _config_path(check, path), place, check.pattern_at(path)) for path, place in by_place.items()
+        ]
     return found
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_release import KarpenterRelease
 from karpenter_constructs.node_pools import NodePools
+from karpenter_model.config import KarpenterConfig
 from stacks.infra import InfraStack
 from stacks.state import configure_backend
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_crds import KarpenterCrds
+from karpenter_model.config import KarpenterConfig
 from stacks.state import configure_backend
 
 

@@ -7,8 +7,6 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from cdktf_cdktf_provider_tls.provider import TlsProvider
 from constructs import Construct
 
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.terraform_literals import literal_tree
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.controller_role import ControllerRole
@@ -17,6 +15,8 @@ from karpenter_constructs.interruption_queue import InterruptionQueue
 from karpenter_constructs.node_role import NodeRole
 from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_constructs.system_node_group import SystemNodeGroup
+from karpenter_model.config import KarpenterConfig
+from karpenter_model.terraform_literals import literal_tree
 from stacks.state import apply_adoption, configure_backend
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +115,7 @@ def example(request: pytest.FixtureRequest, synth_config) -> tuple[KarpenterConf
 def terraform_bin() -> str:
     path = shutil.which("terraform")
     require(path is not None, "the terraform binary")
+    assert path is not None
     return path
 
 

@@ -31,8 +31,8 @@ KUBERNETES_VERSION = "1.30"  # the newest Karpenter 0.37 supports; the stack che
 
 def moto_available() -> bool:
     try:
-        from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: F401
         import boto3  # noqa: F401
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: F401
     except ImportError:
         return False
     return True
@@ -110,7 +110,7 @@ class _MotoGaps:
 
         def create_nodegroup_keeping_update_config(self: EKSResponse) -> Any:
             result = create_nodegroup(self)
-            nodegroup = result.result["nodegroup"]
+            nodegroup = result.result["nodegroup"]  # type: ignore[index]  # moto's ActionResult wraps a dict
             assert nodegroup.update_config is None, "moto keeps updateConfig now: drop gap 3"
             nodegroup.update_config = self._get_param("updateConfig")
             return result
@@ -165,7 +165,8 @@ class _MotoGaps:
                 "modifiedAt": now,
                 "tags": self._get_param("tags") or {},
                 # EKS's defaults: node entries map to the node's name, others to the principal.
-                "username": self._get_param("username") or ("system:node:{{EC2PrivateDNSName}}" if kind.startswith("EC2") else principal),
+                "username": self._get_param("username")
+                or ("system:node:{{EC2PrivateDNSName}}" if kind.startswith("EC2") else principal),
                 "type": kind,
             }
             with lock:
@@ -209,7 +210,12 @@ class _MotoGaps:
                 "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": eks_urls.response.dispatch,
             }
         )
-        self._undo.append(lambda: (eks_urls.url_paths.clear(), eks_urls.url_paths.update(paths)))
+
+        def restore() -> None:
+            eks_urls.url_paths.clear()
+            eks_urls.url_paths.update(paths)
+
+        self._undo.append(restore)
 
 
 def _quiet(name: str) -> Any:
@@ -268,7 +274,7 @@ class MotoHarness:
 
     def endpoints(self) -> dict[str, str]:
         """The `aws.endpoints` value of a config pointed at this server."""
-        return {service: self.endpoint for service in SERVICES}
+        return dict.fromkeys(SERVICES, self.endpoint)
 
 
 @dataclass(frozen=True)

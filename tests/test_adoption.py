@@ -23,7 +23,6 @@ import re
 import shutil
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,8 @@ import yaml
 from karpenter_model.config import KarpenterConfig
 from tests.conftest import ROOT, synth
 from tests.moto_harness import REGION, MotoHarness, StandInCluster, create_stand_in_cluster, tags_of
-from tests.terraform import terraform, terraform_env
 from tests.roundtrip_support import THUMBPRINT, Figures, aws_env, roundtrip_config, state_instances
+from tests.terraform import terraform, terraform_env
 
 pytestmark = pytest.mark.roundtrip
 
@@ -46,7 +45,9 @@ STATE_FILE = "terraform.infra.tfstate"
 
 RULES = ("spot", "rebalance", "state_change", "health_event")
 # What the seed lacks and the stack adds (SPEC: "the seed forgets both").
-EXPECTED_CREATES = {"aws_sqs_queue_policy.karpenter_interruption"} | {f"aws_cloudwatch_event_target.karpenter_interruption_{r}" for r in RULES}
+EXPECTED_CREATES = {"aws_sqs_queue_policy.karpenter_interruption"} | {
+    f"aws_cloudwatch_event_target.karpenter_interruption_{r}" for r in RULES
+}
 SYSTEM_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 EXPECTED_MOVES = {
     "aws_eks_node_group.system": "aws_eks_node_group.main",
@@ -110,7 +111,7 @@ def plan_actions(plan: dict[str, Any]) -> dict[str, str]:
 
 
 def count(actions: dict[str, str]) -> dict[str, int]:
-    totals = {kind: 0 for kind in ("replace", "delete", "create", "update", "no-op")}
+    totals = dict.fromkeys(("replace", "delete", "create", "update", "no-op"), 0)
     for kind in actions.values():
         totals[kind] = totals.get(kind, 0) + 1
     return totals
@@ -137,8 +138,14 @@ def updated_attributes(plan: dict[str, Any]) -> dict[str, list[str]]:
     for change in plan.get("resource_changes", []):
         if change["mode"] != "managed" or change["change"]["actions"] != ["update"]:
             continue
-        before, after, unknown = change["change"]["before"] or {}, change["change"]["after"] or {}, change["change"].get("after_unknown") or {}
-        found[change["address"]] = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) or unknown.get(k) is True)
+        before, after, unknown = (
+            change["change"]["before"] or {},
+            change["change"]["after"] or {},
+            change["change"].get("after_unknown") or {},
+        )
+        found[change["address"]] = sorted(
+            k for k in set(before) | set(after) if before.get(k) != after.get(k) or unknown.get(k) is True
+        )
     return found
 
 
@@ -180,7 +187,8 @@ def existing_tags(moto: MotoHarness, stand_in: StandInCluster) -> dict[str, Any]
     return {
         "subnets": {s["SubnetId"]: tags_of(s) for s in ec2.describe_subnets(SubnetIds=stand_in.subnet_ids)["Subnets"]},
         "security_groups": {
-            g["GroupId"]: tags_of(g) for g in ec2.describe_security_groups(GroupIds=[stand_in.security_group_id])["SecurityGroups"]
+            g["GroupId"]: tags_of(g)
+            for g in ec2.describe_security_groups(GroupIds=[stand_in.security_group_id])["SecurityGroups"]
         },
     }
 
@@ -190,7 +198,11 @@ def leftovers(moto: MotoHarness, stand_in: StandInCluster) -> dict[str, Any]:
     iam, sqs, events, eks = (moto.client(s) for s in ("iam", "sqs", "events", "eks"))
     prefix = f"{CLUSTER}-"
     found = {
-        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(prefix) and r["RoleName"] != f"{CLUSTER}-cluster"],
+        "roles": [
+            r["RoleName"]
+            for r in iam.list_roles()["Roles"]
+            if r["RoleName"].startswith(prefix) and r["RoleName"] != f"{CLUSTER}-cluster"
+        ],
         "policies": [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)],
         "oidc_providers": [
             p["Arn"]
@@ -212,10 +224,10 @@ def synth_stack(config: KarpenterConfig, project: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
+def figures(request: pytest.FixtureRequest) -> Figures:
     plugin = Figures("adopting a karpenter.tf state (moto)")
     request.config.pluginmanager.register(plugin, "adoption-figures")
-    yield plugin
+    return plugin
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +243,9 @@ def adoption(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_p
     # The team's karpenter.tf, with a local backend in the same place the stack's backend will read.
     legacy = workdir / "karpenter_tf"
     shutil.copytree(FIXTURE, legacy, ignore=shutil.ignore_patterns("*.md", ".terraform*", "*.tfstate*"))
-    (legacy / "backend.tf").write_text(f'terraform {{\n  backend "local" {{\n    path = "../{STATE_DIR}/{STATE_FILE}"\n  }}\n}}\n')
+    (legacy / "backend.tf").write_text(
+        f'terraform {{\n  backend "local" {{\n    path = "../{STATE_DIR}/{STATE_FILE}"\n  }}\n}}\n'
+    )
     (legacy / "terraform.tfvars.json").write_text(
         json.dumps({"cluster_name": CLUSTER, "region": REGION, "oidc_thumbprint": THUMBPRINT, "aws_endpoint": moto.endpoint})
     )
@@ -348,7 +362,9 @@ def test_without_names_and_adoption_the_plan_replaces_and_destroys(adoption: Ado
     replaced = {a for a, k in plan.actions.items() if k == "replace"}
     deleted = {a for a, k in plan.actions.items() if k == "delete"}
     # Three rules the seed named without the cluster get the cluster-prefixed name (name forces a new rule)...
-    assert {f"aws_cloudwatch_event_rule.karpenter_interruption_{r}" for r in ("rebalance", "state_change", "health_event")} <= replaced
+    assert {
+        f"aws_cloudwatch_event_rule.karpenter_interruption_{r}" for r in ("rebalance", "state_change", "health_event")
+    } <= replaced
     # ...and the node group, its role and attachments are left at their old addresses, so destroyed.
     assert {"aws_eks_node_group.main", "aws_iam_role.eks_nodes"} | {
         a.replace("system_node_policies", "eks_nodes") for a in EXPECTED_MOVES if "policy_attachment" in a

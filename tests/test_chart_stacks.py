@@ -40,7 +40,7 @@ def dependencies(stack) -> dict[str, set[str]]:
 
 def destroyed_before(stack, first: str, then: str) -> bool:
     """Terraform destroys `first` before `then` exactly when `first` depends on `then`, directly or not."""
-    graph, seen, todo = dependencies(stack), set(), [first]
+    graph, seen, todo = dependencies(stack), set[str](), [first]
     while todo:
         for dependency in graph.get(todo.pop(), set()) - seen:
             seen.add(dependency)
@@ -61,7 +61,11 @@ def test_release_installs_karpenter_0_37_2_without_crds(example_stacks):
 def test_crd_stack_installs_and_confirms_every_crd(example_stacks):
     crds = example_stacks["crds"]
     release = resource(crds, "helm_release.karpenter_crd")
-    assert (release["chart"], release["version"], release["repository"]) == ("karpenter-crd", "0.37.2", "oci://public.ecr.aws/karpenter")
+    assert (release["chart"], release["version"], release["repository"]) == (
+        "karpenter-crd",
+        "0.37.2",
+        "oci://public.ecr.aws/karpenter",
+    )
     assert release["depends_on"] == ["kubernetes_namespace_v1.karpenter"]
     checked = {body["metadata"]["name"]: body for body in crds["data"]["kubernetes_resource"].values()}
     crd_files = sorted((PROFILES["0.37.2"].data_dir / "crds").glob("*.yaml"))
@@ -75,8 +79,12 @@ def test_crd_stack_installs_and_confirms_every_crd(example_stacks):
 def test_no_stack_plans_a_custom_resource_whose_crd_it_creates(example_stacks):
     for name, stack in example_stacks.items():
         resources = stack.get("resource", {})
-        creates_crds = "helm_release" in resources and any(r["chart"] == "karpenter-crd" for r in resources["helm_release"].values())
-        uses_crds = any(m["manifest"]["apiVersion"].startswith("karpenter.") for m in resources.get("kubernetes_manifest", {}).values())
+        creates_crds = "helm_release" in resources and any(
+            r["chart"] == "karpenter-crd" for r in resources["helm_release"].values()
+        )
+        uses_crds = any(
+            m["manifest"]["apiVersion"].startswith("karpenter.") for m in resources.get("kubernetes_manifest", {}).values()
+        )
         assert not (creates_crds and uses_crds), name
 
 
@@ -130,14 +138,20 @@ def test_values_keep_the_chart_defaults_and_pin_to_the_system_nodes(example_stac
     assert {"key": "role", "operator": "In", "values": ["system"]} in term["matchExpressions"]
     assert values["affinity"]["podAntiAffinity"] == upstream["affinity"]["podAntiAffinity"]
     assert values["replicas"] == 1
-    assert values["controller"]["resources"] == {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+    assert values["controller"]["resources"] == {
+        "requests": {"cpu": "1", "memory": "1Gi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
     assert set(values) <= set(upstream), "every key we set exists in the chart"
     assert set(values["settings"]) <= set(upstream["settings"])
 
 
 def test_other_system_taints_get_their_own_toleration(synth_config):
     config = make_config(
-        system_node_group={"labels": {"workload-type": "system"}, "taints": [{"key": "workload-type", "value": "system", "effect": "NO_SCHEDULE"}]}
+        system_node_group={
+            "labels": {"workload-type": "system"},
+            "taints": [{"key": "workload-type", "value": "system", "effect": "NO_SCHEDULE"}],
+        }
     )
     values = chart_values(synth_config(config)["chart"])
     assert values["tolerations"] == [

@@ -24,7 +24,12 @@ def test_cdktf_cli_synth_matches_main_py(tmp_path):
     )
     assert via_cli.returncode == 0, via_cli.stdout + via_cli.stderr
     direct = subprocess.run(
-        [sys.executable, "main.py"], cwd=ROOT, env={**env, "CDKTF_OUTDIR": str(tmp_path / "direct")}, capture_output=True, text=True, timeout=300
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env={**env, "CDKTF_OUTDIR": str(tmp_path / "direct")},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert direct.returncode == 0, direct.stderr
     assert tree(tmp_path / "cli") == tree(tmp_path / "direct")

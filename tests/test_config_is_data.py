@@ -28,7 +28,7 @@ from tests.terraform import terraform, terraform_env
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 # Live, `file()` of a missing path fails `terraform validate`; `%{if(true)}` is a template directive. No spaces: URL fields take it too.
 PAYLOAD = '${{file("/nonexistent/karpenter-{n}")}}%{{if(true)}}{n}%{{endif}}'
-LIVE = re.compile(r'(?<!\$)\$\{file\(|(?<!%)%\{if')
+LIVE = re.compile(r"(?<!\$)\$\{file\(|(?<!%)%\{if")
 
 
 def payload(n: int) -> str:
@@ -74,7 +74,9 @@ def string_locations(annotation: Any, path: tuple[str, ...] = ()) -> list[Locati
     if annotation is str:
         return [Location(path)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [loc for name, field in annotation.model_fields.items() for loc in string_locations(field.annotation, (*path, name))]
+        return [
+            loc for name, field in annotation.model_fields.items() for loc in string_locations(field.annotation, (*path, name))
+        ]
     if origin in (Union, UnionType):
         found: list[Location] = []
         for member in get_args(annotation):
@@ -140,7 +142,10 @@ def try_every_location() -> list[Outcome]:
         if "spec" in location.path:
             continue  # TODO(crd walk) node class / pool specs: walked through the CRD schema
         candidates = [
-            data for base in bases() for disguise in DISGUISES if (data := inject(base, location, disguise.format(payload(n)))) is not None
+            data
+            for base in bases()
+            for disguise in DISGUISES
+            if (data := inject(base, location, disguise.format(payload(n)))) is not None
         ]
         assert candidates, f"{location}: no base configuration has a place for this field; add one to bases()"
         refusal = None
@@ -188,7 +193,9 @@ def test_every_field_either_refuses_the_payload_or_synthesizes_it_as_a_literal(o
     assert accepted, "nothing accepted the payload: the test would prove nothing"
     for outcome in accepted:
         strings = strings_in(synth_config(KarpenterConfig.model_validate(outcome.accepted)))
-        assert any(literal(payload(outcome.n)) in s for s in strings), f"{outcome.location}: the value did not arrive as a literal"
+        assert any(literal(payload(outcome.n)) in s for s in strings), (
+            f"{outcome.location}: the value did not arrive as a literal"
+        )
         live = [s for s in strings if LIVE.search(s)]
         assert live == [], f"{outcome.location}: a live expression reached the JSON"
 

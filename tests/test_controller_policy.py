@@ -19,14 +19,14 @@ def as_set(value: str | list[str]) -> set[str]:
     return {value} if isinstance(value, str) else set(value)
 
 
-LITERAL = dict(
-    partition="aws-cn",
-    region="cn-north-1",
-    account="210987654321",
-    cluster="blue",
-    queue_arn="arn:aws-cn:sqs:cn-north-1:210987654321:blue-karpenter-interruption",
-    node_role_arn="arn:aws-cn:iam::210987654321:role/blue-karpenter-node",
-)
+LITERAL = {
+    "partition": "aws-cn",
+    "region": "cn-north-1",
+    "account": "210987654321",
+    "cluster": "blue",
+    "queue_arn": "arn:aws-cn:sqs:cn-north-1:210987654321:blue-karpenter-interruption",
+    "node_role_arn": "arn:aws-cn:iam::210987654321:role/blue-karpenter-node",
+}
 
 
 def built(**values: str) -> dict:

@@ -25,7 +25,9 @@ def test_trust_is_scoped_to_the_service_account_and_audience(infra):
 
 
 def test_trust_follows_namespace_and_service_account(synth_config):
-    config = make_config(karpenter={"namespace": "kube-system", "create_namespace": False, "service_account": "karpenter-ctl", "replicas": 1})
+    config = make_config(
+        karpenter={"namespace": "kube-system", "create_namespace": False, "service_account": "karpenter-ctl", "replicas": 1}
+    )
     (statement,) = trust(synth_config(config)["infra"])["Statement"]
     assert statement["Condition"]["StringEquals"][f"{ISSUER}:sub"] == "system:serviceaccount:kube-system:karpenter-ctl"
 

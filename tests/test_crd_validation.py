@@ -642,6 +642,6 @@ def test_synthetic_crd_schema_keywords() -> None:
     bad_map = widget(low=1, high=2, ports=[{"name": "http"}, {"name": "http", "port": 81}])
     assert ('Duplicate value: ["http"]', ("spec", "ports", 1)) in {(v.message, v.path) for v in checker.validate(bad_map)}
     assert checker.with_defaults(bad_map)["spec"]["ports"][0] == {"name": "http", "port": 80}
-    found = {(v.message, v.origin) for v in checker.validate(widget())}
-    assert ("should have at least 1 properties", "schema") in found  # not a blocking error: CEL still runs
-    assert ("no such key: low evaluating rule: self.low <= self.high", "cel") in found
+    messages = {(v.message, v.origin) for v in checker.validate(widget())}
+    assert ("should have at least 1 properties", "schema") in messages  # not a blocking error: CEL still runs
+    assert ("no such key: low evaluating rule: self.low <= self.high", "cel") in messages

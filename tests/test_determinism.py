@@ -22,7 +22,20 @@ import pytest
 from tests.conftest import ROOT
 
 # Not sources: environments, tool state, outputs of earlier runs.
-NOT_COPIED = (".git", ".venv", ".venv-*", "node_modules", "cdktf.out", "cdktf.out.*", ".pytest_cache", ".bench", "__pycache__", ".terraform", "*.tfstate", "*.tfstate.*")
+NOT_COPIED = (
+    ".git",
+    ".venv",
+    ".venv-*",
+    "node_modules",
+    "cdktf.out",
+    "cdktf.out.*",
+    ".pytest_cache",
+    ".bench",
+    "__pycache__",
+    ".terraform",
+    "*.tfstate",
+    "*.tfstate.*",
+)
 SYMLINKED = (".venv", "node_modules")
 
 DATE_TIME = re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -50,7 +63,9 @@ def synth_env() -> dict[str, str]:
 
 
 def start_synth(project: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "main.py"], cwd=project, env=synth_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "main.py"], cwd=project, env=synth_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def finish(process: subprocess.Popen[str], project: Path) -> dict[str, bytes]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 import subprocess
 import sys
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from karpenter_constructs.fast_imports import PROVIDER_PACKAGES, register_bare_packages
-
 from tests.conftest import EXAMPLE_CONFIG, ROOT
 
 # The app uses a few dozen of cdktf_cdktf_provider_aws's ~2,100 submodules; the eager __init__ loads all.
@@ -132,7 +132,7 @@ def test_plain_switch_runs_the_eager_init(both_ways):
 
 
 @pytest.fixture
-def fake_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+def fake_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[str]:
     """A package shaped like a prebuilt provider whose `__init__` must not run; returns its (unique) name."""
     name = "fake_provider_" + re.sub(r"\W", "_", request.node.name)
     package = tmp_path / name
@@ -155,9 +155,13 @@ def test_registers_a_bare_package_that_loads_submodules_on_demand(fake_provider:
     leaf = __import__(f"{fake_provider}.leaf", fromlist=["VALUE"])
     assert (leaf.VALUE, leaf.ASSEMBLY) == (42, "fake-provider@1.0.0")  # relative imports resolve through the bare package
     assert sys.modules[fake_provider] is package
+    assert package.__file__ is not None and package.__spec__ is not None
     assert package.__path__ == [str(Path(package.__file__).parent)]
     assert package.__spec__.name == fake_provider
-    assert sorted(m for m in sys.modules if m.startswith(fake_provider + ".")) == [f"{fake_provider}._jsii", f"{fake_provider}.leaf"]
+    assert sorted(m for m in sys.modules if m.startswith(fake_provider + ".")) == [
+        f"{fake_provider}._jsii",
+        f"{fake_provider}.leaf",
+    ]
 
 
 def test_registering_twice_keeps_the_first_module(fake_provider: str):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from karpenter_model.naming import NAME_LIMITS
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.naming import NAME_LIMITS
 from tests.conftest import config_for_cluster, example_data, policy, reference, resource
 
 QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
@@ -33,7 +33,10 @@ def test_queue_retention_and_encryption(infra):
 
 def test_queue_policy_lets_eventbridge_send_and_denies_plain_http(infra):
     document = policy(infra, "aws_sqs_queue_policy.karpenter_interruption")
-    assert resource(infra, "aws_sqs_queue_policy.karpenter_interruption")["queue_url"] == "${aws_sqs_queue.karpenter_interruption.url}"
+    assert (
+        resource(infra, "aws_sqs_queue_policy.karpenter_interruption")["queue_url"]
+        == "${aws_sqs_queue.karpenter_interruption.url}"
+    )
     allow, deny = document["Statement"]
     assert allow["Effect"] == "Allow"
     assert allow["Principal"] == {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]}
@@ -78,4 +81,3 @@ def test_longest_allowed_prefix_still_fits(synth_config):
     del data["node_classes"][0]["spec"]["role"]  # defaults to the (renamed) node role
     stack = synth_config(KarpenterConfig.model_validate({**data, "name_prefix": prefix}))["infra"]
     assert max(len(r["name"]) for r in stack["resource"]["aws_cloudwatch_event_rule"].values()) == 64
-

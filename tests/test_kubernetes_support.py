@@ -36,7 +36,10 @@ def decided(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> dic
     terraform(terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", cwd=workdir, env=env)
     values = json.loads(terraform(terraform_bin, "output", "-json", cwd=workdir, env=env).stdout)
     return {
-        (version, minor): (values[f"v{version.replace('.', '_')}_{minor}"]["value"]["ok"], values[f"v{version.replace('.', '_')}_{minor}"]["value"]["message"])
+        (version, minor): (
+            values[f"v{version.replace('.', '_')}_{minor}"]["value"]["ok"],
+            values[f"v{version.replace('.', '_')}_{minor}"]["value"]["message"],
+        )
         for version in PROFILES
         for minor in MINORS
     }
@@ -50,7 +53,9 @@ def test_the_plan_passes_exactly_on_the_minors_the_release_supports(decided, ver
 def test_the_refusal_names_the_clusters_version_the_releases_range_and_the_release_to_use(decided):
     first, last = PROFILES["0.37.2"].kubernetes_minors
     message = decided[("0.37.2", 33)][1]
-    assert message.startswith(f"Karpenter 0.37.2 supports Kubernetes 1.{first} to 1.{last}, and this cluster runs Kubernetes 1.33;")
+    assert message.startswith(
+        f"Karpenter 0.37.2 supports Kubernetes 1.{first} to 1.{last}, and this cluster runs Kubernetes 1.33;"
+    )
     assert message.endswith(f"set karpenter.version to {release_for_kubernetes()[33]}.")
     assert decided[("1.14.1", 39)][1].endswith("set karpenter.version to (none of the supported releases).")
 

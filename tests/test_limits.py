@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.types import StringConstraints
 
 from karpenter_model import limits
-from karpenter_model.config import KarpenterConfig, NodeClass, NodePool
+from karpenter_model.config import KarpenterConfig
 from karpenter_model.errors import _PATTERN_HINTS
 
 PATTERNS = {
@@ -192,5 +192,3 @@ def test_label_key_lengths():
     assert limits.label_key_problem("example.com/" + "n" * 63) is None
     assert "after the prefix" in str(limits.label_key_problem("example.com/" + "n" * 64))
     assert "before '/'" in str(limits.label_key_problem("a" * 254 + "/name"))
-
-

@@ -20,7 +20,9 @@ from tests.crd_schema import schema_errors
 
 
 def example_manifests(config: KarpenterConfig) -> list[dict]:
-    return [node_class_manifest(config, c) for c in config.node_classes] + [node_pool_manifest(config, p) for p in config.node_pools]
+    return [node_class_manifest(config, c) for c in config.node_classes] + [
+        node_pool_manifest(config, p) for p in config.node_pools
+    ]
 
 
 def refusal(data: dict) -> str:
@@ -39,7 +41,12 @@ def test_every_example_manifest_passes_its_releases_crd_schema_and_rules(example
 
 
 def test_schema_oracle_can_fail():
-    bad = {"apiVersion": "karpenter.sh/v1beta1", "kind": "NodePool", "metadata": {"name": "x"}, "spec": {"weight": 0, "template": {"spec": {}}}}
+    bad = {
+        "apiVersion": "karpenter.sh/v1beta1",
+        "kind": "NodePool",
+        "metadata": {"name": "x"},
+        "spec": {"weight": 0, "template": {"spec": {}}},
+    }
     errors = schema_errors("0.37.2", bad)
     assert any("weight" in e for e in errors) and any("nodeClassRef" in e for e in errors)
 
@@ -88,13 +95,18 @@ def test_several_node_classes_and_weighted_pools(synth_config):
     bottlerocket["name"] = "bottlerocket"
     bottlerocket["spec"]["amiFamily"] = "Bottlerocket"
     del bottlerocket["spec"]["blockDeviceMappings"]
-    config = KarpenterConfig.model_validate({**data, "node_classes": [data["node_classes"][0], bottlerocket], "node_pools": [spot, fallback]})
+    config = KarpenterConfig.model_validate(
+        {**data, "node_classes": [data["node_classes"][0], bottlerocket], "node_pools": [spot, fallback]}
+    )
     for manifest in example_manifests(config):
         assert schema_errors("0.37.2", manifest) == [], manifest
     manifests = synth_config(config)["chart"]["resource"]["kubernetes_manifest"]
     assert sorted(manifests) == ["ec2nodeclass_bottlerocket", "ec2nodeclass_default", "nodepool_spot", "nodepool_team_on-demand"]
     assert manifests["nodepool_team_on-demand"]["manifest"]["metadata"]["name"] == "team.on-demand"
-    assert manifests["nodepool_team_on-demand"]["depends_on"] == ["helm_release.karpenter", "kubernetes_manifest.ec2nodeclass_bottlerocket"]
+    assert manifests["nodepool_team_on-demand"]["depends_on"] == [
+        "helm_release.karpenter",
+        "kubernetes_manifest.ec2nodeclass_bottlerocket",
+    ]
     assert manifests["nodepool_spot"]["manifest"]["spec"]["weight"] == 100
 
 
@@ -114,7 +126,11 @@ def test_every_problem_of_every_object_is_reported_at_once():
     data["node_pools"][0]["spec"]["template"]["spec"]["requirements"][0]["operator"] = "Within"
     data["node_classes"][0]["spec"]["metadataOptions"]["httpTokens"] = "always"
     message = refusal(data)
-    for path in ("node_pools[0].spec.weight", "node_pools[0].spec.template.spec.requirements[0].operator", "node_classes[0].spec.metadataOptions.httpTokens"):
+    for path in (
+        "node_pools[0].spec.weight",
+        "node_pools[0].spec.template.spec.requirements[0].operator",
+        "node_classes[0].spec.metadataOptions.httpTokens",
+    ):
         assert path in message, message
 
 

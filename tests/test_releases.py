@@ -124,7 +124,9 @@ def test_a_policy_is_only_split_when_it_must_be():
     profile = PROFILES["1.0.14"]
     short, long = longest_values("blue"), longest_values("c" * 100)
     assert [n.address for n in managed_policies(profile, short, short)] == ["karpenter_controller"]
-    assert policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))]) > MANAGED_POLICY_MAX_CHARACTERS
+    assert (
+        policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))]) > MANAGED_POLICY_MAX_CHARACTERS
+    )
     assert [n.address for n in managed_policies(profile, long, long)] == ["karpenter_controller", "karpenter_controller_2"]
 
 
@@ -150,7 +152,9 @@ def test_releases_with_one_policy_keep_karpenter_tfs_address():
 @pytest.mark.parametrize("version", RELEASES)
 def test_interruption_rules_equal_the_template(version):
     profile = PROFILES[version]
-    expected = sorted(json.dumps(p["EventPattern"], sort_keys=True) for p in upstream_of_type(profile, "AWS::Events::Rule").values())
+    expected = sorted(
+        json.dumps(p["EventPattern"], sort_keys=True) for p in upstream_of_type(profile, "AWS::Events::Rule").values()
+    )
     assert sorted(json.dumps(rule.pattern, sort_keys=True) for rule in profile.interruption_rules) == expected
     assert len({rule.key for rule in profile.interruption_rules}) == len(expected)
 
@@ -182,7 +186,9 @@ def test_upstream_data_is_unchanged():
 def matrix(version: str) -> dict[int, str]:
     """Kubernetes minor -> the oldest Karpenter that supports it, from the table in that release's docs."""
     path = reference(version) / "compatibility.md"
-    kubernetes, karpenter = (line for line in path.read_text().splitlines() if re.match(r"\|\s*(?i:kubernetes|karpenter)\s*\|", line))
+    kubernetes, karpenter = (
+        line for line in path.read_text().splitlines() if re.match(r"\|\s*(?i:kubernetes|karpenter)\s*\|", line)
+    )
     minors = [int(cell.strip().split(".")[1]) for cell in kubernetes.split("|")[2:-1]]
     versions = [cell.strip().removeprefix("\\>=").strip() for cell in karpenter.split("|")[2:-1]]
     return dict(zip(minors, versions, strict=True))
@@ -213,8 +219,10 @@ def documented(version: str) -> set[int]:
     Each table is a window of seven minors; a minor outside every window that names the release is not claimed.
     """
     documented_releases = sorted((p.parent.name.split("-")[1] for p in REFERENCE_DIRS), key=version_tuple)
-    own = version if version in documented_releases else max(
-        (v for v in documented_releases if v.rsplit(".", 1)[0] == version.rsplit(".", 1)[0]), key=version_tuple
+    own = (
+        version
+        if version in documented_releases
+        else max((v for v in documented_releases if v.rsplit(".", 1)[0] == version.rsplit(".", 1)[0]), key=version_tuple)
     )
     tables = {**matrix(own), **matrix(documented_releases[-1])}
     return {minor for minor, oldest in tables.items() if version_tuple(version) >= version_tuple(oldest)}
@@ -261,7 +269,9 @@ def open_maps(values: dict[str, Any]) -> set[tuple[str, ...]]:
 @pytest.mark.parametrize("version", RELEASES)
 def test_every_value_we_set_exists_in_that_releases_charts(version):
     config = config_of(version)
-    ours = controller_values(config, cluster_endpoint="https://x", interruption_queue="q", controller_role_arn="arn:aws:iam::1:role/r")
+    ours = controller_values(
+        config, cluster_endpoint="https://x", interruption_queue="q", controller_role_arn="arn:aws:iam::1:role/r"
+    )
     upstream_values = yaml.safe_load((reference(version) / "chart-values.yaml").read_text())
     known, free = paths(upstream_values), open_maps(upstream_values)
     unknown = {p for p in paths(ours) if p not in known and not any(p[: len(f)] == f for f in free)}
@@ -274,7 +284,12 @@ def test_every_value_we_set_exists_in_that_releases_charts(version):
 @pytest.mark.parametrize("version", [v for v in RELEASES if PROFILES[v].webhooks])
 def test_conversion_webhook_names_the_controllers_namespace_service_and_port(version):
     config = config_of(version, namespace="platform-karpenter")
-    assert crd_chart_values(config)["webhook"] == {"enabled": True, "serviceName": "karpenter", "serviceNamespace": "platform-karpenter", "port": 8443}
+    assert crd_chart_values(config)["webhook"] == {
+        "enabled": True,
+        "serviceName": "karpenter",
+        "serviceNamespace": "platform-karpenter",
+        "port": 8443,
+    }
     values = controller_values(config, cluster_endpoint="https://x", interruption_queue="q", controller_role_arn="r")
     assert values["webhook"] == {"enabled": True, "port": 8443}
 
@@ -302,12 +317,16 @@ def test_profiles_are_data_only():
                 id(node.body[0].value)
                 for node in ast.walk(tree)
                 if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
             }
             offenders += [
                 f"{path.relative_to(root)}:{node.lineno}"
                 for node in ast.walk(tree)
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
                 and any(version in node.value for version in PROFILES)
             ]
     assert offenders == []

@@ -20,6 +20,7 @@ say which; in CI (CI=true) they fail instead.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import shutil
@@ -85,8 +86,13 @@ def inventory(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
     roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(prefix))
     rules = sorted(r["Name"] for r in events.list_rules(NamePrefix=prefix)["Rules"])
     return {
-        "roles": {role: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]) for role in roles},
-        "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)),
+        "roles": {
+            role: sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+            for role in roles
+        },
+        "policies": sorted(
+            p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)
+        ),
         "oidc_providers": sorted(
             p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] if p["Arn"].endswith(issuer_host)
         ),
@@ -96,7 +102,8 @@ def inventory(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
         "access_entries": sorted(eks.list_access_entries(clusterName=stand_in.name)["accessEntries"]),
         "subnet_tags": {s["SubnetId"]: tags_of(s) for s in ec2.describe_subnets(SubnetIds=stand_in.subnet_ids)["Subnets"]},
         "security_group_tags": {
-            g["GroupId"]: tags_of(g) for g in ec2.describe_security_groups(GroupIds=[stand_in.security_group_id])["SecurityGroups"]
+            g["GroupId"]: tags_of(g)
+            for g in ec2.describe_security_groups(GroupIds=[stand_in.security_group_id])["SecurityGroups"]
         },
         "cluster": eks.describe_cluster(name=stand_in.name)["cluster"]["status"],
     }
@@ -139,7 +146,11 @@ def read_live(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
         "identity": sts.get_caller_identity(),
         "controller_role": {"arn": controller["Arn"], "trust": document(controller["AssumeRolePolicyDocument"])},
         "controller_policies": policies,
-        "node_role": {"arn": node_role["Arn"], "trust": document(node_role["AssumeRolePolicyDocument"]), "policies": attached(names.node_role)},
+        "node_role": {
+            "arn": node_role["Arn"],
+            "trust": document(node_role["AssumeRolePolicyDocument"]),
+            "policies": attached(names.node_role),
+        },
         "system_node_role": {
             "arn": iam.get_role(RoleName=names.system_node_role)["Role"]["Arn"],
             "policies": attached(names.system_node_role),
@@ -148,12 +159,28 @@ def read_live(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
             eks.describe_access_entry(clusterName=stand_in.name, principalArn=arn)["accessEntry"]
             for arn in eks.list_access_entries(clusterName=stand_in.name)["accessEntries"]
         ],
-        "queue": {"url": queue_url, "attributes": {k: v for k, v in queue.items() if k != "Policy"}, "policy": json.loads(queue["Policy"])},
+        "queue": {
+            "url": queue_url,
+            "attributes": {k: v for k, v in queue.items() if k != "Policy"},
+            "policy": json.loads(queue["Policy"]),
+        },
         "rules": rules,
         "oidc_providers": oidc,
         "node_group": {
             key: node_group.get(key)
-            for key in ("capacityType", "instanceTypes", "amiType", "diskSize", "scalingConfig", "labels", "taints", "nodeRole", "subnets", "remoteAccess", "updateConfig")
+            for key in (
+                "capacityType",
+                "instanceTypes",
+                "amiType",
+                "diskSize",
+                "scalingConfig",
+                "labels",
+                "taints",
+                "nodeRole",
+                "subnets",
+                "remoteAccess",
+                "updateConfig",
+            )
         },
     }
 
@@ -232,22 +259,26 @@ def with_cleanup(deployment: Deployment, steps: Callable[[], None], destroy: Cal
     """Run `steps`; whatever fails, record it and still try to destroy so nothing lingers for the next test."""
     try:
         steps()
-    except BaseException:
+    except Exception:  # noqa: BLE001 - recorded; the tests that read the deployment fail with this traceback
         deployment.failure = traceback.format_exc()
         try:
             destroy()
-        except BaseException:
+        except Exception:  # noqa: BLE001 - recorded with the first failure
             deployment.failure += "\nand the clean-up destroy failed too:\n" + traceback.format_exc()
     return deployment
 
 
-def read_back_and_replan(deployment: Deployment, moto: MotoHarness, stack_dir: Path, terraform_bin: str, env: dict[str, str]) -> None:
+def read_back_and_replan(
+    deployment: Deployment, moto: MotoHarness, stack_dir: Path, terraform_bin: str, env: dict[str, str]
+) -> None:
     """After apply: what boto3 sees, then a second `plan -detailed-exitcode` of the same stack (0 = converged)."""
     deployment.live_inventory = inventory(moto, deployment.config, deployment.stand_in)
     deployment.live = read_live(moto, deployment.config, deployment.stand_in)
     deployment.second_plan = deployment.timed(
         "second plan",
-        lambda: terraform(terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False),
+        lambda: terraform(
+            terraform_bin, "plan", "-detailed-exitcode", "-input=false", "-no-color", cwd=stack_dir, env=env, check=False
+        ),
     )
 
 
@@ -289,7 +320,7 @@ def project_copy(target: Path) -> Path:
     target.mkdir(parents=True)
     for entry in ROOT.iterdir():
         name = entry.name
-        if name.startswith(".") or name in ("node_modules", "tests", "__pycache__") or name.startswith(("cdktf.out", "terraform.")):
+        if name in ("node_modules", "tests", "__pycache__") or name.startswith((".", "cdktf.out", "terraform.")):
             continue
         if entry.is_dir():
             shutil.copytree(entry, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.tfstate*"))
@@ -368,7 +399,11 @@ def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
 
 @pytest.fixture(scope="module")
 def deployments(
-    request: pytest.FixtureRequest, figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    figures: Figures,
+    tools: tuple[str, Path],
+    moto: MotoHarness,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Future[Deployment]]]:
     """Both deployments, started together in the background (their time is mostly the provider's SQS waits)."""
     terraform_bin, mirror = tools
@@ -390,7 +425,7 @@ def deployments(
             env = aws_env(terraform_env(mirror, workdir))
             if label == "terraform":
                 # Synthesized here, in the test process (jsii is not for threads); the rest runs in the background.
-                stack = deployment.timed("synth", lambda: synth(config, workdir / "cdktf.out"))["infra"]
+                stack = deployment.timed("synth", functools.partial(synth, config, workdir / "cdktf.out"))["infra"]
                 deployment.declared = declared_resources(stack)
                 futures[label] = pool.submit(
                     terraform_round_trip, deployment, moto, workdir / "cdktf.out" / "stacks" / "infra", terraform_bin, env
@@ -398,8 +433,12 @@ def deployments(
             else:
                 config_file = workdir / "karpenter.yaml"
                 config_file.write_text(yaml.safe_dump(data, sort_keys=False))
-                env.update(KARPENTER_CONFIG=str(config_file), CHECKPOINT_DISABLE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
-                futures[label] = pool.submit(cdktf_round_trip, deployment, moto, project_copy(workdir / "project"), terraform_bin, env)
+                env.update(
+                    KARPENTER_CONFIG=str(config_file), CHECKPOINT_DISABLE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
+                )
+                futures[label] = pool.submit(
+                    cdktf_round_trip, deployment, moto, project_copy(workdir / "project"), terraform_bin, env
+                )
             futures[label].add_done_callback(lambda future: figures.add(describe(future.result())))
         if any("refusal" in getattr(item, "fixturenames", ()) for item in request.session.items):
             # Meanwhile, in this thread (the deployments mostly wait on the provider). Should it fail, the
@@ -447,7 +486,10 @@ def test_controller_role_trusts_only_the_service_account(deployment: Deployment,
     issuer_host = deployment.stand_in.issuer.removeprefix("https://")
     karpenter = deployment.config.karpenter
     assert live["controller_role"]["trust"] == irsa_trust_policy(
-        oidc_provider_arn=provider["arn"], issuer_host=issuer_host, namespace=karpenter.namespace, service_account=karpenter.service_account
+        oidc_provider_arn=provider["arn"],
+        issuer_host=issuer_host,
+        namespace=karpenter.namespace,
+        service_account=karpenter.service_account,
     )
 
 
@@ -510,8 +552,12 @@ def test_every_rule_has_upstreams_pattern_and_targets_the_queue(deployment: Depl
 def test_discovery_tag_added_to_existing_subnets_and_security_group(deployment: Deployment) -> None:
     stand_in, cluster = deployment.stand_in, deployment.ok().config.cluster_name
     tagged = {DISCOVERY_TAG: cluster}
-    assert deployment.live_inventory["subnet_tags"] == {subnet: {**tags, **tagged} for subnet, tags in stand_in.subnet_tags.items()}
-    assert deployment.live_inventory["security_group_tags"] == {stand_in.security_group_id: {**stand_in.security_group_tags, **tagged}}
+    assert deployment.live_inventory["subnet_tags"] == {
+        subnet: {**tags, **tagged} for subnet, tags in stand_in.subnet_tags.items()
+    }
+    assert deployment.live_inventory["security_group_tags"] == {
+        stand_in.security_group_id: {**stand_in.security_group_tags, **tagged}
+    }
 
 
 def test_system_node_group_is_tainted_and_labelled(deployment: Deployment, live: dict[str, Any]) -> None:
@@ -543,7 +589,9 @@ def test_destroy_removes_everything_it_created(deployment: Deployment) -> None:
     assert set(live["policies"]) - set(before["policies"]) == {p["name"] for p in deployment.live["controller_policies"]}
     assert len(live["oidc_providers"]) == len(before["oidc_providers"]) + 1
     assert len(live["queues"]) == len(before["queues"]) + 1
-    assert set(live["rules"]) - set(before["rules"]) == {names.interruption_rule(rule.key) for rule in deployment.config.release.interruption_rules}
+    assert set(live["rules"]) - set(before["rules"]) == {
+        names.interruption_rule(rule.key) for rule in deployment.config.release.interruption_rules
+    }
     assert set(live["node_groups"]) - set(before["node_groups"]) == {names.system_node_group}
     assert set(live["access_entries"]) - set(before["access_entries"]) == {deployment.live["node_role"]["arn"]}
     # ...is gone, and everything else is as it was before.
@@ -634,7 +682,9 @@ def refusal(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_pa
         env=env,
         check=False,
     )
-    figures.add(f"broken    apply of {', '.join(sorted(targets.values()))}: exit {result.returncode} in {time.monotonic() - start:.1f}s")
+    figures.add(
+        f"broken    apply of {', '.join(sorted(targets.values()))}: exit {result.returncode} in {time.monotonic() - start:.1f}s"
+    )
     return Refusal(config, targets, result)
 
 

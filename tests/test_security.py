@@ -26,7 +26,7 @@ import pytest
 import yaml
 from parliament import analyze_policy_string
 
-from tests.conftest import ROOT, make_config, require, synth
+from tests.conftest import ROOT, make_config, require
 from tests.conftest import reference_controller_policy as shared_reference_policy
 
 CHECKOV = ROOT / ".venv-scan" / "bin" / "checkov"
@@ -214,7 +214,13 @@ def checkov_runs(synthesized: Path, stacks, infra, tmp_path_factory: pytest.Temp
     with ThreadPoolExecutor(max_workers=2) as pool:
         gated = pool.submit(run_checkov, targets, CHECKOV_CONFIG, gated_dir)
         unskipped = pool.submit(run_checkov, targets + weak_targets, open_config, open_dir)
-        return {"gated": gated.result(), "open": unskipped.result(), "synthesized": synthesized, "policies": gated_dir, "weak": weak_dir}
+        return {
+            "gated": gated.result(),
+            "open": unskipped.result(),
+            "synthesized": synthesized,
+            "policies": gated_dir,
+            "weak": weak_dir,
+        }
 
 
 def test_checkov_scans_every_stack_without_parse_errors(checkov_runs, stacks):
@@ -231,7 +237,8 @@ def test_checkov_checks_the_infra_resources_and_their_policies(checkov_runs):
     checked = {(record["file_abs_path"], tuple(record["file_line_range"])) for record in passed}
     assert len(checked) >= 8  # provider, roles, policy, attachments, queue, queue policy, node group
     policy_checks = {
-        (record["resource"], record["check_id"]) for record in checks(checkov_runs["gated"], "passed_checks", checkov_runs["policies"])
+        (record["resource"], record["check_id"])
+        for record in checks(checkov_runs["gated"], "passed_checks", checkov_runs["policies"])
     }
     assert ("aws_iam_policy.karpenter_controller", "CKV_AWS_286") in policy_checks  # privilege escalation
     assert ("aws_iam_policy.karpenter_controller", "CKV_AWS_290") in policy_checks  # write access without constraints
@@ -356,7 +363,9 @@ def lint(document: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
 
 
 def assert_findings_explained(found: dict[tuple[str, str], set[str]], accepted: dict[tuple[str, str], str]) -> None:
-    unexplained = {f"{where}: {name} {sorted(actions)}" for (where, name), actions in found.items() if (where, name) not in accepted}
+    unexplained = {
+        f"{where}: {name} {sorted(actions)}" for (where, name), actions in found.items() if (where, name) not in accepted
+    }
     stale = {f"{where}: {name}" for where, name in accepted if (where, name) not in found}
     assert not unexplained, "parliament findings without a written reason:\n" + "\n".join(sorted(unexplained))
     assert not stale, "accepted findings parliament no longer reports (remove them):\n" + "\n".join(sorted(stale))
@@ -400,7 +409,9 @@ def test_run_instances_resource_types_are_covered_across_statements(infra):
     for statement in document["Statement"]:
         for finding in _parliament({**document, "Statement": [statement]}):
             if finding.issue == "RESOURCE_MISMATCH":
-                required |= {(item["action"], item["required_format"]) for item in finding.detail if item["action"].startswith("ec2:")}
+                required |= {
+                    (item["action"], item["required_format"]) for item in finding.detail if item["action"].startswith("ec2:")
+                }
     assert {action for action, _ in required} == {"ec2:RunInstances", "ec2:CreateFleet"}
     for action, required_format in sorted(required):
         resource_type = required_format.split(":", 5)[5]

@@ -24,7 +24,13 @@ def test_node_group_has_its_own_role_ready_before_it(infra):
 
 def test_size_and_subnets_come_from_config(synth_config):
     config = make_config(
-        system_node_group={"instance_types": ["m6i.large"], "min_size": 2, "desired_size": 2, "max_size": 3, "subnet_ids": ["subnet-0aa"]}
+        system_node_group={
+            "instance_types": ["m6i.large"],
+            "min_size": 2,
+            "desired_size": 2,
+            "max_size": 3,
+            "subnet_ids": ["subnet-0aa"],
+        }
     )
     group = resource(synth_config(config)["infra"], "aws_eks_node_group.system")
     assert group["instance_types"] == ["m6i.large"]

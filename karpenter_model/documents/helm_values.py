@@ -45,7 +45,7 @@ def controller_values(
 ) -> dict[str, Any]:
     settings = config.karpenter
     resources = {kind: dict(values) for kind, values in settings.resources.model_dump().items() if values}
-    values = literal_tree(
+    values: dict[str, Any] = literal_tree(
         {
             "settings": {"clusterName": config.cluster_name},
             "serviceAccount": {"create": True, "name": settings.service_account},

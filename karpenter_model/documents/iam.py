@@ -97,7 +97,9 @@ def policy_size(document: PolicyDocument) -> int:
     return len(json.dumps(document, separators=(",", ":")))
 
 
-def managed_policies(profile: ReleaseProfile, values: PolicyValues, measured: PolicyValues) -> dict[ControllerPolicyName, PolicyDocument]:
+def managed_policies(
+    profile: ReleaseProfile, values: PolicyValues, measured: PolicyValues
+) -> dict[ControllerPolicyName, PolicyDocument]:
     """The release's controller policies as IAM managed policies, each within IAM's size limit.
 
     Upstream's single policy of 0.37 and 1.0 outgrows 6,144 characters once the cluster name is
@@ -124,7 +126,9 @@ def _parts(document: PolicyDocument) -> list[list[int]]:
             parts.append([])
         parts[-1].append(index)
         if policy_size({**document, "Statement": [document["Statement"][i] for i in parts[-1]]}) > MANAGED_POLICY_MAX_CHARACTERS:
-            raise ValueError(f"statement {document['Statement'][index].get('Sid', index)} alone exceeds IAM's managed policy size")
+            raise ValueError(
+                f"statement {document['Statement'][index].get('Sid', index)} alone exceeds IAM's managed policy size"
+            )
     return parts
 
 
