@@ -52,6 +52,9 @@ def main() -> int:
     for warning in config.warnings():
         print(f"warning: {warning}", file=sys.stderr)
 
+    from karpenter_constructs.fast_imports import prepare_framework
+
+    prepare_framework()
     from stacks.app import synthesize
 
     try:

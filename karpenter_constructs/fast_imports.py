@@ -24,6 +24,16 @@ PROVIDER_PACKAGES = (
 )
 
 
+def prepare_framework() -> None:
+    """Call once, before the first cdktf or provider import: silence jsii's Node banner, register the bare packages.
+
+    jsii reads the banner setting when its Node process starts (cdktf 0.21 runs on Node 20, which
+    jsii flags as end-of-life on every run; the value lists majors).
+    """
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    register_bare_packages()
+
+
 def register_bare_packages(names: tuple[str, ...] = PROVIDER_PACKAGES) -> list[str]:
     """Put an empty package module for each name into `sys.modules`; returns the names registered."""
     if os.environ.get("KARPENTER_PLAIN_IMPORTS") == "1":

@@ -87,6 +87,8 @@ RelativeDir = Annotated[str, StringConstraints(pattern=limits.RELATIVE_DIR, max_
 # Room for `/<environment>-<stack>.tfstate` (at most 78 characters) within S3's 1,024-byte keys.
 KeyPrefix = Annotated[str, StringConstraints(pattern=limits.S3_KEY_PREFIX, max_length=limits.S3_KEY_MAX_BYTES - 80)]
 Address = Annotated[str, StringConstraints(pattern=limits.TERRAFORM_ADDRESS)]
+# The keys of INTERRUPTION_RULE_NAMES (karpenter_model.releases); tests/test_releases.py keeps the two equal.
+InterruptionRuleKind = Literal["spot", "rebalance", "state_change", "health_event", "capacity_reservation"]
 RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME, max_length=limits.EVENTBRIDGE_RULE_NAME_MAX)]
 
 
@@ -374,7 +376,7 @@ class NameOverrides(Strict):
     system_node_role: (
         Annotated[str, StringConstraints(pattern=limits.IAM_ROLE_NAME, max_length=limits.IAM_ROLE_NAME_MAX)] | None
     ) = None
-    interruption_rules: dict[Literal["spot", "rebalance", "state_change", "health_event"], RuleName] = {}
+    interruption_rules: dict[InterruptionRuleKind, RuleName] = {}
 
 
 class AdoptionSettings(Strict):
@@ -534,7 +536,7 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     """The names AWS gets, checked as they will be (overrides applied): lengths, and clashes between them."""
     problems: list[CrossFieldError] = []
     field = "name_prefix" if config.name_prefix else "cluster_name"
-    names = final_names(config.prefix, config.names)
+    names = final_names(config.prefix, config.names, config.release)
     derived_too_long = [n for n in names if n.override is None and len(n.name) > n.limit]
     if derived_too_long:
         first = derived_too_long[0]

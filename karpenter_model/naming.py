@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from karpenter_model import limits
+from karpenter_model.releases import INTERRUPTION_RULE_NAMES, ReleaseProfile
 
 if TYPE_CHECKING:
     from karpenter_model.config import NameOverrides
 
-INTERRUPTION_RULE_KINDS = ("spot", "rebalance", "state_change", "health_event")
+# Every rule any release has (`names.interruption_rules` may name any of them).
+INTERRUPTION_RULE_KINDS = tuple(name.key for name in INTERRUPTION_RULE_NAMES.values())
 
 
 class ResourceNames:
@@ -26,7 +28,7 @@ class ResourceNames:
         self._rule_overrides: dict[str, str] = {str(k): v for k, v in overrides.interruption_rules.items()} if overrides else {}
 
     def interruption_rule(self, kind: str) -> str:
-        """`kind` is a key of INTERRUPTION_RULES (`state_change`); names use hyphens (`...-state-change`)."""
+        """`kind` is an interruption rule's key (`state_change`); names use hyphens (`...-state-change`)."""
         return self._rule_overrides.get(kind) or f"{self.interruption_queue}-{kind.replace('_', '-')}"
 
 
@@ -37,13 +39,17 @@ class FinalName(NamedTuple):
     override: str | None  # the `names.` key that set it, or None when derived from the prefix
 
 
-def final_names(prefix: str, overrides: NameOverrides | None) -> list[FinalName]:
-    """Every name created, as AWS will see it (overrides applied), with its length limit."""
+def final_names(prefix: str, overrides: NameOverrides | None, release: ReleaseProfile) -> list[FinalName]:
+    """Every name the release's stacks create, as AWS will see it (overrides applied), with its length limit."""
     names = ResourceNames(prefix, overrides)
     rules = overrides.interruption_rules if overrides else {}
     found = [
         FinalName("controller role", names.controller_role, limits.IAM_ROLE_NAME_MAX, None),
-        FinalName("controller policy", names.controller_policy, limits.IAM_POLICY_NAME_MAX, None),
+        *(
+            # A policy split to fit IAM's size limit adds "-2": leave room for it.
+            FinalName("controller policy", prefix + policy.suffix + "-2", limits.IAM_POLICY_NAME_MAX, None)
+            for policy in release.controller_policies
+        ),
         FinalName("node role", names.node_role, limits.IAM_ROLE_NAME_MAX, None),
         FinalName(
             "system node role",
@@ -66,21 +72,6 @@ def final_names(prefix: str, overrides: NameOverrides | None) -> list[FinalName]
             limits.EVENTBRIDGE_RULE_NAME_MAX,
             f"names.interruption_rules['{kind}']" if kind in rules else None,
         )
-        for kind in INTERRUPTION_RULE_KINDS
+        for kind in (rule.key for rule in release.interruption_rules)
     ]
     return found
-
-
-# AWS's length limits on the names derived from the prefix; the suffixes are ResourceNames' own.
-_SUFFIXES = ResourceNames("")
-NAME_LIMITS = {
-    "controller role": (_SUFFIXES.controller_role, limits.IAM_ROLE_NAME_MAX),
-    "node role": (_SUFFIXES.node_role, limits.IAM_ROLE_NAME_MAX),
-    "system node role": (_SUFFIXES.system_node_role, limits.IAM_ROLE_NAME_MAX),
-    "interruption queue": (_SUFFIXES.interruption_queue, limits.SQS_QUEUE_NAME_MAX),
-    "interruption rule": (
-        _SUFFIXES.interruption_rule("health_event"),
-        limits.EVENTBRIDGE_RULE_NAME_MAX,
-    ),  # the longest of the four
-    "system node group": (_SUFFIXES.system_node_group, limits.EKS_NODEGROUP_NAME_MAX),
-}

@@ -7,11 +7,8 @@ import secrets
 import shutil
 from pathlib import Path
 
-# isort: off
-import karpenter_constructs  # noqa: F401  (registers the bare provider packages, and silences jsii's Node banner, before cdktf loads)
 from cdktf import App
 
-# isort: on
 from karpenter_constructs.cluster_access import ClusterAccess
 from karpenter_model.config import KarpenterConfig
 from stacks.chart import ChartStack

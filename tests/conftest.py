@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from karpenter_constructs.fast_imports import prepare_framework
 from karpenter_model.config import KarpenterConfig
+
+prepare_framework()  # before any test module imports cdktf: the tests synthesize as main.py does
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "reference"

@@ -195,7 +195,7 @@ CASES: tuple[Case, ...] = (
         "names-unknown-interruption-rule",
         "names.interruption_rules['spot-rule']",
         "'spot-rule'",
-        "'spot', 'rebalance', 'state_change' or 'health_event'",
+        "'spot', 'rebalance', 'state_change', 'health_event' or 'capacity_reservation'",
         (put("names.interruption_rules", {"spot-rule": "blue-spot"}),),
     ),
     Case("backend-unknown-type", "backend.type", "'gcs'", "'local', 's3' or 'cloud'", (put("backend", {"type": "gcs"}),)),

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.naming import NAME_LIMITS
+from karpenter_model.naming import final_names
+from karpenter_model.releases import PROFILES
 from tests.conftest import config_for_cluster, example_data, policy, reference, resource
 
 QUEUE_ARN = "${aws_sqs_queue.karpenter_interruption.arn}"
@@ -76,7 +77,8 @@ def test_rule_names_are_per_cluster_and_fit_64_characters(synth_config):
 
 
 def test_longest_allowed_prefix_still_fits(synth_config):
-    prefix = "p" * (64 - len(NAME_LIMITS["interruption rule"][0]))
+    longest_rule = max((n for n in final_names("", None, PROFILES["0.37.2"]) if n.what.endswith("interruption rule")), key=lambda n: len(n.name))
+    prefix = "p" * (64 - len(longest_rule.name))
     data = example_data()
     del data["node_classes"][0]["spec"]["role"]  # defaults to the (renamed) node role
     stack = synth_config(KarpenterConfig.model_validate({**data, "name_prefix": prefix}))["infra"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
@@ -295,8 +296,6 @@ def test_conversion_webhook_names_the_controllers_namespace_service_and_port(ver
 
 
 def test_an_unknown_release_names_the_allowed_ones():
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError) as caught:
         config_of("0.37.2", version="0.36.0")
     assert "allowed: " + ", ".join(repr(v) for v in PROFILES) in str(caught.value)
@@ -330,3 +329,28 @@ def test_profiles_are_data_only():
                 and any(version in node.value for version in PROFILES)
             ]
     assert offenders == []
+
+
+def test_every_interruption_rule_can_be_renamed_in_config():
+    from typing import get_args
+
+    from karpenter_model.config import InterruptionRuleKind
+    from karpenter_model.naming import INTERRUPTION_RULE_KINDS
+
+    assert get_args(InterruptionRuleKind) == INTERRUPTION_RULE_KINDS
+
+
+def test_the_prefix_budget_counts_only_the_releases_own_names():
+    """1.14.1's fifth rule name ends in `-capacity-reservation`: a prefix 0.37 takes is too long there."""
+    suffix = "-karpenter-interruption-capacity-reservation"
+    prefix = "p" * (64 - len("-karpenter-interruption-health-event"))  # the longest 0.37 allows
+
+    def with_prefix(version: str, name_prefix: str) -> dict[str, Any]:
+        data = example_of(version)
+        data["node_classes"][0]["spec"].pop("role")  # it follows the prefix
+        return {**data, "name_prefix": name_prefix}
+
+    KarpenterConfig.model_validate(with_prefix("0.37.2", prefix))
+    with pytest.raises(ValidationError, match=f"allowed: a name_prefix of at most {64 - len(suffix)} characters"):
+        KarpenterConfig.model_validate(with_prefix("1.14.1", prefix))
+    KarpenterConfig.model_validate(with_prefix("1.14.1", prefix[: 64 - len(suffix)]))
