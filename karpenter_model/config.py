@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from karpenter_model import limits
+from karpenter_model import posture as posture_checks
 from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_all
 from karpenter_model.naming import ResourceNames, final_names
 from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
@@ -178,6 +179,28 @@ class NodeRoleSettings(Strict):
     """`access_entry: false` for clusters that still map node roles in the aws-auth ConfigMap."""
 
     access_entry: bool = True
+
+
+class PostureAcceptance(Strict):
+    """A posture finding a team wants anyway, at one place (or everything below it), and why."""
+
+    id: str
+    where: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+    @field_validator("id")
+    @classmethod
+    def _known_finding(cls, finding_id: str) -> str:
+        if finding_id not in posture_checks.FINDING_IDS:
+            raise ValueError(f"no such finding; allowed: {', '.join(map(repr, posture_checks.FINDING_IDS))}")
+        return finding_id
+
+
+class PostureSettings(Strict):
+    """Posture checks of node classes and pools at synth (karpenter_model.posture): errors stop synth, warnings print."""
+
+    require_kms_key: bool = False  # every EBS volume must name the team's KMS key
+    accept: list[PostureAcceptance] = []
 
 
 class DiscoverySettings(Strict):
@@ -442,6 +465,7 @@ class KarpenterConfig(Strict):
     node_role: NodeRoleSettings = NodeRoleSettings()
     discovery: DiscoverySettings = DiscoverySettings()
     system_node_group: SystemNodeGroupSettings = SystemNodeGroupSettings()
+    posture: PostureSettings = PostureSettings()
     node_classes: Annotated[list[NodeClass], Field(min_length=1)]
     node_pools: Annotated[list[NodePool], Field(min_length=1)]
 
@@ -511,12 +535,32 @@ class KarpenterConfig(Strict):
             + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
             + _node_class_problems(self)
             + _node_pool_problems(self)
+            + [PostureError(f) for f in self.posture_findings()[0] if f.severity == "error"]
         )
         return self
 
+    def posture_findings(self) -> tuple[list[posture_checks.Finding], list[posture_checks.Acceptance]]:
+        """(the posture findings no `posture.accept` entry covers, the entries that cover nothing)."""
+        found = posture_checks.findings(
+            self.release,
+            [(f"node_classes[{i}]", c.name, c.spec) for i, c in enumerate(self.node_classes)],
+            [(f"node_pools[{i}]", p.name, p.spec) for i, p in enumerate(self.node_pools)],
+            self.posture.require_kms_key,
+        )
+        return posture_checks.apply_acceptances(found, self.posture.accept)
+
     def warnings(self) -> list[str]:
-        """Legal settings that rarely mean what they say; printed, not fatal."""
-        found = []
+        """Legal settings that rarely mean what they say, posture warnings, stale acceptances; printed, not fatal."""
+        remaining, unused = self.posture_findings()
+        found = [
+            f"{f.where}: {f.message} [{f.id}]; fix: {f.fix}; or accept it in posture.accept"
+            for f in remaining
+            if f.severity == "warning"
+        ]
+        found += [
+            f"posture.accept: {a.id} at {a.where} covers no finding: remove it, or it accepts whatever lands there next"
+            for a in unused
+        ]
         for index, pool in enumerate(self.node_pools):
             pool_limits = pool.spec.get("limits")
             given = pool_limits.get("cpu") if isinstance(pool_limits, dict) else None
@@ -530,6 +574,16 @@ class KarpenterConfig(Strict):
             elif cores < 4 and not re.fullmatch(r"[0-9]+", cpu):
                 found.append(f"{where}: that is {float(cores):g} vCPU for the whole pool")
         return found
+
+
+class PostureError(CrossFieldError):
+    """A posture finding of severity error that no `posture.accept` entry covers."""
+
+    def __init__(self, finding: posture_checks.Finding) -> None:
+        super().__init__(finding.where, None, finding.message)
+        self.args = (
+            f"{finding.where}: {finding.message} [{finding.id}]; fix: {finding.fix}; or accept it in posture.accept with a reason",
+        )
 
 
 def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:

@@ -77,7 +77,9 @@ def test_rule_names_are_per_cluster_and_fit_64_characters(synth_config):
 
 
 def test_longest_allowed_prefix_still_fits(synth_config):
-    longest_rule = max((n for n in final_names("", None, PROFILES["0.37.2"]) if n.what.endswith("interruption rule")), key=lambda n: len(n.name))
+    longest_rule = max(
+        (n for n in final_names("", None, PROFILES["0.37.2"]) if n.what.endswith("interruption rule")), key=lambda n: len(n.name)
+    )
     prefix = "p" * (64 - len(longest_rule.name))
     data = example_data()
     del data["node_classes"][0]["spec"]["role"]  # defaults to the (renamed) node role

@@ -418,3 +418,74 @@ def test_where_covers_only_whole_path_steps():
     assert not covers("node_classes[1]", "node_classes[10].spec")
     assert not covers("node_pools", "node_pools_extra")
     assert not covers("node_classes[1].spec.meta", "node_classes[1].spec.metadataOptions")
+
+
+# -- wired into the config: errors stop synth, warnings print, acceptances are checked -----------------
+
+
+def _example_with(**changes: Any) -> dict[str, Any]:
+    import copy
+
+    from tests.conftest import example_data
+
+    data = copy.deepcopy(example_data())
+    for path, value in changes.items():
+        node: Any = data
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[last] = value
+    return data
+
+
+def test_an_error_finding_stops_the_config_naming_the_place_the_id_and_the_fix():
+    from pydantic import ValidationError
+
+    from karpenter_model.config import KarpenterConfig
+    from karpenter_model.errors import format_validation_error
+
+    data = _example_with(**{"node_classes.0.spec.metadataOptions": {"httpTokens": "optional"}})
+    with pytest.raises(ValidationError) as caught:
+        KarpenterConfig.model_validate(data)
+    message = format_validation_error(KarpenterConfig, caught.value, "config.yaml")
+    assert "node_classes[0].spec.metadataOptions.httpTokens:" in message
+    assert "[imdsv1-allowed]" in message and "httpTokens: required" in message
+
+
+def test_an_accepted_finding_passes_and_a_stale_acceptance_warns():
+    from karpenter_model.config import KarpenterConfig
+
+    data = _example_with(**{"node_classes.0.spec.metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}})
+    data["posture"]["accept"].append(
+        {"id": "imdsv1-allowed", "where": "node_classes[0]", "reason": "a legacy agent reads IMDSv1"}
+    )
+    assert KarpenterConfig.model_validate(data).warnings() == []
+    data["posture"]["accept"].append({"id": "ebs-unencrypted", "where": "node_classes[0]", "reason": "left over"})
+    (warning,) = KarpenterConfig.model_validate(data).warnings()
+    assert warning.startswith("posture.accept: ebs-unencrypted at node_classes[0] covers no finding")
+
+
+def test_warnings_print_and_the_kms_requirement_is_the_teams():
+    from karpenter_model.config import KarpenterConfig
+
+    data = _example_with(posture={"require_kms_key": True, "accept": []})
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"\[ebs-no-kms-key\]"):
+        KarpenterConfig.model_validate(data)
+    data["posture"]["require_kms_key"] = False
+    (warning,) = KarpenterConfig.model_validate(data).warnings()
+    assert "[hop-limit-too-high]" in warning
+
+
+def test_an_acceptance_must_name_a_known_finding_and_give_a_reason():
+    from pydantic import ValidationError
+
+    from karpenter_model.config import KarpenterConfig
+
+    for entry, message in (
+        ({"id": "imdsv1", "where": "node_classes[0]", "reason": "x"}, "allowed: 'imdsv1-allowed'"),
+        ({"id": "imdsv1-allowed", "where": "node_classes[0]", "reason": ""}, "at least 1 character"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            KarpenterConfig.model_validate(_example_with(posture={"accept": [entry]}))
