@@ -145,6 +145,9 @@ class KarpenterSettings(Strict):
     resources: Resources = Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"})
     log_level: Literal["debug", "info", "error"] = "info"
     helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    # A cluster already on this Kubernetes version, which the release does not support, is let through
+    # the infra plan's guard (a migration step run on a cluster EKS already upgraded); the plan says so.
+    acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -159,6 +162,20 @@ class KarpenterSettings(Strict):
         if version not in PROFILES:
             raise ValueError(f"no profile for that Karpenter release; allowed: {', '.join(map(repr, PROFILES))}")
         return version
+
+    @model_validator(mode="after")
+    def _acknowledged_version_is_unsupported(self) -> KarpenterSettings:
+        acknowledged = self.acknowledge_unsupported_kubernetes
+        release = PROFILES[self.version]
+        if acknowledged is not None and release.supports(int(acknowledged.split(".")[1])):
+            first, last = release.kubernetes_minors
+            raise CrossFieldError(
+                "karpenter.acknowledge_unsupported_kubernetes",
+                acknowledged,
+                f"Karpenter {self.version} supports Kubernetes 1.{first} to 1.{last}, this one included; "
+                "allowed: a version outside that range, or leave it unset",
+            )
+        return self
 
     @model_validator(mode="after")
     def _kube_system_exists(self) -> KarpenterSettings:

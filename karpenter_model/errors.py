@@ -44,6 +44,7 @@ _PATTERN_HINTS = {
     limits.LABEL_VALUE: "a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending "
     "with a letter or digit, or empty",
     limits.QUANTITY: "a Kubernetes quantity such as 500m, 2, 512Mi or 1Gi",
+    limits.KUBERNETES_VERSION: "a Kubernetes version such as 1.31",
 }
 
 

@@ -247,3 +247,7 @@ def label_key_problem(key: str) -> str | None:
     if len(name) > LABEL_NAME_MAX:
         return f"the name after the prefix has {len(name)} characters; Kubernetes allows {LABEL_NAME_MAX}"
     return None
+
+
+# Kubernetes versions as EKS reports them (`1.31`): major.minor.
+KUBERNETES_VERSION = r"^1\.[0-9]{1,2}$"

@@ -42,7 +42,13 @@ class InfraStack(TerraformStack):
         if not config.oidc.thumbprints:
             TlsProvider(self, "tls")
 
-        cluster = ExistingCluster(self, "cluster", cluster_name=config.cluster_name, release=config.release)
+        cluster = ExistingCluster(
+            self,
+            "cluster",
+            cluster_name=config.cluster_name,
+            release=config.release,
+            acknowledged=config.karpenter.acknowledge_unsupported_kubernetes,
+        )
         oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster)
         node = NodeRole(self, "node_role", config=config, cluster=cluster)
         interruption = InterruptionQueue(self, "interruption", config=config)

@@ -183,3 +183,13 @@ def test_existing_namespace_is_not_created(synth_config):
 def test_stack_snapshot(example, snapshot_json, stack):
     _, stacks = example
     assert stacks[stack] == snapshot_json
+
+
+def test_every_examples_crd_stack_waits_for_every_crd_its_release_ships(example):
+    config, stacks = example
+    crds, chart = stacks["crds"], stacks["chart"]
+    checked = sorted(body["metadata"]["name"] for body in crds["data"]["kubernetes_resource"].values())
+    files = sorted((config.release.data_dir / "crds").glob("*.yaml"))
+    assert checked == sorted(yaml.safe_load(f.read_text())["metadata"]["name"] for f in files)
+    for release in (resource(crds, "helm_release.karpenter_crd"), resource(chart, "helm_release.karpenter")):
+        assert release["version"] == config.release.version

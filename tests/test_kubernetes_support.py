@@ -65,3 +65,36 @@ def test_the_guard_is_what_the_infra_stack_carries(example, tmp_path: Path):
     (check,) = stacks["infra"]["data"]["aws_eks_cluster"]["cluster"]["lifecycle"]["postcondition"]
     expected = kubernetes_support_check(config.release)
     assert (check["condition"], check["error_message"]) == (expected["condition"], expected["errorMessage"])
+
+
+def evaluate(terraform_bin: str, workdir: Path, expressions: dict[str, str]) -> dict[str, object]:
+    """Terraform's value of each expression (JSON-syntax strings), from a config with nothing but outputs."""
+    (workdir / "main.tf.json").write_text(json.dumps({"output": {name: {"value": text} for name, text in expressions.items()}}))
+    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"}
+    terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=workdir, env=env)
+    terraform(terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", cwd=workdir, env=env)
+    values = json.loads(terraform(terraform_bin, "output", "-json", cwd=workdir, env=env).stdout)
+    return {name: values[name]["value"] for name in expressions}
+
+
+def test_an_acknowledged_version_passes_the_guard_and_only_that_version(terraform_bin, tmp_path: Path):
+    check = kubernetes_support_check(PROFILES["0.37.8"], acknowledged="1.31")
+    cases = {f"v{minor}": re.sub(r"\bself\b", f'{{version = "1.{minor}"}}', check["condition"]) for minor in (30, 31, 32)}
+    assert evaluate(terraform_bin, tmp_path, cases) == {"v30": True, "v31": True, "v32": False}
+
+
+def test_an_acknowledged_version_warns_in_every_plan(terraform_bin, tmp_path: Path, synth_config):
+    import yaml
+
+    from karpenter_model.config import KarpenterConfig
+    from tests.conftest import EXAMPLES
+
+    data = yaml.safe_load(EXAMPLES["aws-2026-eks-0.37.8"].read_text())
+    data["karpenter"]["acknowledge_unsupported_kubernetes"] = "1.31"
+    infra = synth_config(KarpenterConfig.model_validate(data))["infra"]
+    (warning,) = infra["check"]["kubernetes_support_acknowledged"]["assert"]
+    assert "data.aws_eks_cluster.cluster.version" in warning["condition"]
+    assert "let through by karpenter.acknowledge_unsupported_kubernetes" in warning["error_message"]
+    cluster = {"version": "1.31"}
+    shown = re.sub(r"data\.aws_eks_cluster\.cluster\.version", f'"{cluster["version"]}"', warning["condition"])
+    assert evaluate(terraform_bin, tmp_path, {"passes": shown}) == {"passes": False}, "the check fails, so terraform prints it"
