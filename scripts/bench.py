@@ -123,7 +123,7 @@ def _read_status(pid: int) -> dict[str, int] | None:
             fields = dict(line.split(":", 1) for line in status if ":" in line)
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    values = {}
+    values: dict[str, int] = {}
     for key in ("VmRSS", "VmHWM"):
         if key in fields:
             values[key] = int(fields[key].split()[0])  # kB
@@ -135,7 +135,7 @@ def _children(pid: int) -> list[int]:
         tids = os.listdir(f"/proc/{pid}/task")
     except (FileNotFoundError, ProcessLookupError):
         return []
-    found = []
+    found: list[int] = []
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/children") as children:
@@ -294,7 +294,9 @@ def stack_stats(outdir: Path) -> dict:
     return stats
 
 
-def run_mode(mode: Mode, env: dict[str, str], workdir: Path, label: str, interval: float, settle: float = 0.0, stats: bool = False) -> Run:
+def run_mode(
+    mode: Mode, env: dict[str, str], workdir: Path, label: str, interval: float, settle: float = 0.0, stats: bool = False
+) -> Run:
     env = dict(env)
     for key, value in mode.env.items():
         if value is None:
@@ -334,16 +336,17 @@ def materialize_baseline(rev: str, workdir: Path) -> tuple[Path | None, str]:
         ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], capture_output=True, text=True
     )
     if found.returncode != 0:
-        shallow = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--is-shallow-repository"], capture_output=True, text=True).stdout.strip()
+        shallow = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--is-shallow-repository"], capture_output=True, text=True
+        ).stdout.strip()
         hint = " (this is a shallow clone: `git fetch --unshallow` brings the history)" if shallow == "true" else ""
         return None, f"revision {rev} is not in this clone{hint}"
     commit = found.stdout.strip()
     directory = workdir / f"baseline-{commit[:12]}"
     directory.mkdir()
-    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", commit], stdout=subprocess.PIPE)
-    extract = subprocess.run(["tar", "-x", "-C", str(directory)], stdin=archive.stdout, capture_output=True)
-    archive.stdout.close()
-    if archive.wait() != 0 or extract.returncode != 0:
+    with subprocess.Popen(["git", "-C", str(ROOT), "archive", commit], stdout=subprocess.PIPE) as archive:
+        extract = subprocess.run(["tar", "-x", "-C", str(directory)], stdin=archive.stdout, capture_output=True)
+    if archive.returncode != 0 or extract.returncode != 0:
         return None, f"git archive {rev} | tar -x failed: {extract.stderr.decode(errors='replace').strip()}"
     for name in (".venv", "node_modules"):
         if (ROOT / name).exists():
@@ -411,7 +414,7 @@ def _first_item(lines: list[str], start: int, end: int) -> list[str]:
         raise GrowthError(f"`{lines[start].split(':')[0]}:` is not a block sequence")
     dash = _indent(lines[items[0]])
     following = next((i for i in items[1:] if _indent(lines[i]) == dash), end)
-    item = lines[items[0]:following]
+    item = lines[items[0] : following]
     while item and (not item[-1].strip() or item[-1].lstrip().startswith("#")):
         item.pop()
     return item
@@ -486,9 +489,11 @@ def growth_config(text: str, count: int) -> str:
 
 def git_state() -> dict:
     """HEAD and how many files differ from it (read-only: no index refresh), to tell which code was measured."""
+
     def git(*args: str) -> str:
         done = subprocess.run(["git", "--no-optional-locks", "-C", str(ROOT), *args], capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
+
     if shutil.which("git") is None:
         return {}
     status = git("status", "--porcelain", "--untracked-files=normal")
@@ -538,7 +543,13 @@ def probe_app(python: str, env: dict[str, str], workdir: Path) -> tuple[list[str
     """One untimed `python -X importtime main.py`: the stack names, and the provider packages whose
     assemblies it loads, in the order it loads them (the floor's memory and CPU depend on the order)."""
     outdir = workdir / "stacks.out"
-    done = subprocess.run([python, "-X", "importtime", "main.py"], cwd=ROOT, env={**env, "CDKTF_OUTDIR": str(outdir)}, capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-X", "importtime", "main.py"],
+        cwd=ROOT,
+        env={**env, "CDKTF_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         errors = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("import time:"))
         raise SystemExit(f"python main.py failed with exit code {done.returncode}:\n{(done.stdout + errors)[-4000:]}")
@@ -566,7 +577,9 @@ def caution(results: dict, *names: str) -> list[str]:
     if not loud:
         return []
     shown = ", ".join(f"{n} {b:.2f}" for n, b in loud.items())
-    return [f"  caution: other processes used more than {BUSY_CORES} cores during these runs (median: {shown}); read the CPU ratio, rerun to confirm"]
+    return [
+        f"  caution: other processes used more than {BUSY_CORES} cores during these runs (median: {shown}); read the CPU ratio, rerun to confirm"
+    ]
 
 
 def report(results: dict) -> str:
@@ -578,7 +591,9 @@ def report(results: dict) -> str:
         + (f", code at {source['head']} + {source['uncommitted_paths']} uncommitted paths" if source.get("head") else "")
         + f": {results['runs']} timed runs per main.py mode, {results['cli_runs']} per CLI mode, each after 1 warm-up, modes interleaved"
     )
-    lines.append(f"{results['machine']['cpus']} CPUs, load average before {results['machine']['loadavg_before']}, after {results['machine']['loadavg_after']}")
+    lines.append(
+        f"{results['machine']['cpus']} CPUs, load average before {results['machine']['loadavg_before']}, after {results['machine']['loadavg_after']}"
+    )
     lines.append("")
     width = max([17] + [len(name) + 2 for name in synth])
     header = f"{'mode':<{width}}{'wall s min / median / max':>27}{'CPU s':>8}{'other load':>12}{'tree peak MiB':>15}{'sum of peaks MiB':>18}{'largest proc MiB':>18}"
@@ -635,14 +650,20 @@ def report(results: dict) -> str:
             f"({g['wall_s']['median']:.2f} s vs {fast:.2f} s; CPU {ratio_cpu:.2f}x)"
         )
         lines.extend(caution(results, current, growth["mode"]))
-        lines.append(f"  stacks, {growth['base_classes']} + {growth['base_pools']}: {fmt_stacks(results['stack_sizes'][current])}")
+        lines.append(
+            f"  stacks, {growth['base_classes']} + {growth['base_pools']}: {fmt_stacks(results['stack_sizes'][current])}"
+        )
         lines.append(f"  stacks, {growth['count']} + {growth['count']}: {fmt_stacks(results['stack_sizes'][growth['mode']])}")
-        lines.append(f"  generated config: {growth['config_bytes'] / 1024:,.0f} KiB (the temporary copy is deleted; regenerate with --growth)")
+        lines.append(
+            f"  generated config: {growth['config_bytes'] / 1024:,.0f} KiB (the temporary copy is deleted; regenerate with --growth)"
+        )
     elif growth:
         lines.append(f"growth skipped: {growth['skipped']}")
 
     for ratio in results["ratios"]:
-        lines.append(f"ratio plain/fast, median wall, {ratio['path']}: {ratio['ratio']:.1f}x ({ratio['plain_median_s']:.2f} s / {ratio['fast_median_s']:.2f} s)")
+        lines.append(
+            f"ratio plain/fast, median wall, {ratio['path']}: {ratio['ratio']:.1f}x ({ratio['plain_median_s']:.2f} s / {ratio['fast_median_s']:.2f} s)"
+        )
     identical = results["outputs"]["identical"]
     compared = "between fast and plain runs" if results["ratios"] else f"across the {current} runs"
     lines.append(
@@ -651,29 +672,41 @@ def report(results: dict) -> str:
     )
     unstable = [name for name, n in results["outputs"]["distinct_per_mode"].items() if n > 1]
     if unstable:
-        lines.append(f"  outputs differed between runs of: {', '.join(unstable)} (sources edited meanwhile, or nondeterministic output)")
-    lines.append(f"target, median `python main.py` synth under {TARGET_SECONDS:.0f} s: {fast:.2f} s, {verdict(fast < TARGET_SECONDS)}")
+        lines.append(
+            f"  outputs differed between runs of: {', '.join(unstable)} (sources edited meanwhile, or nondeterministic output)"
+        )
+    lines.append(
+        f"target, median `python main.py` synth under {TARGET_SECONDS:.0f} s: {fast:.2f} s, {verdict(fast < TARGET_SECONDS)}"
+    )
     busy = synth[current]["other_load_cores_median"]
     if busy > BUSY_CORES:
-        lines.append(f"  caution: other processes used {busy:.2f} cores during the median fast run; the machine was not quiet, rerun to confirm")
+        lines.append(
+            f"  caution: other processes used {busy:.2f} cores during the median fast run; the machine was not quiet, rerun to confirm"
+        )
     suite = results.get("test_suite")
     if suite:
         verdict_suite = "within" if suite["wall_s"] < SUITE_BUDGET_SECONDS else "OVER"
         lines.append(
-            f"test suite, `pytest -m \"not roundtrip\"` (one run): {suite['wall_s']:.1f} s wall, {verdict_suite} the {SUITE_BUDGET_SECONDS:.0f} s budget; "
+            f'test suite, `pytest -m "not roundtrip"` (one run): {suite["wall_s"]:.1f} s wall, {verdict_suite} the {SUITE_BUDGET_SECONDS:.0f} s budget; '
             f"{suite['summary']} (exit {suite['returncode']})"
         )
         lines.append(f"  CPU {suite['cpu_s']:.1f} s, other load {suite['other_load_cores']:.2f} cores; slowest:")
         lines.extend(f"    {line}" for line in suite["slowest"][:6])
     lines.append("")
     lines.append("wall: from spawn to exit. CPU: user+system of the whole process tree (median). other load: median CPU")
-    lines.append(f"used by everything else on the machine during a run, in cores (of {results['machine']['cpus']}); above ~{BUSY_CORES} wall times are inflated.")
+    lines.append(
+        f"used by everything else on the machine during a run, in cores (of {results['machine']['cpus']}); above ~{BUSY_CORES} wall times are inflated."
+    )
     lines.append("Ratios and percentages compare medians; the CPU figure beside each compares median CPU times.")
     if results["settle_max_s"] > 0:
-        lines.append(f"Each timed run first waited up to {results['settle_max_s']:.0f} s for other load under {BUSY_CORES} cores (best effort).")
+        lines.append(
+            f"Each timed run first waited up to {results['settle_max_s']:.0f} s for other load under {BUSY_CORES} cores (best effort)."
+        )
     lines.append("MiB columns, worst run: tree peak = largest sum of VmRSS over the process tree in one sample;")
     lines.append("sum of peaks = sum of each process's own VmHWM (an upper bound of the tree peak); both sampled every")
-    lines.append(f"{results['sampling_interval_s'] * 1000:.0f} ms, so they can miss growth in a process's last interval. largest proc = wait4 ru_maxrss:")
+    lines.append(
+        f"{results['sampling_interval_s'] * 1000:.0f} ms, so they can miss growth in a process's last interval. largest proc = wait4 ru_maxrss:"
+    )
     lines.append("exact, but the peak of one process (the biggest in the tree), not a sum. Per-process peaks: " + results["json"])
     if any(name.startswith("cdktf CLI") for name in synth):
         lines.append("The CLI rows include npx, the cdktf CLI's own Node process and its `terraform version` calls.")
@@ -700,16 +733,32 @@ def main() -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip the floor process")
     parser.add_argument("--no-growth", action="store_true", help="skip the growth config")
     parser.add_argument(
-        "--only", choices=["core"],
+        "--only",
+        choices=["core"],
         help="core: baseline, current, floor and growth only (as --no-plain --cli-runs 0 --no-tests)",
     )
-    parser.add_argument("--baseline-rev", default=DEFAULT_BASELINE_REV, help=f"git revision of the baseline (default {DEFAULT_BASELINE_REV}: before release profiles and CRD validation)")
-    parser.add_argument("--growth", type=int, default=DEFAULT_GROWTH, help=f"node classes and node pools in the growth config (default {DEFAULT_GROWTH})")
     parser.add_argument(
-        "--floor-providers", default="auto",
+        "--baseline-rev",
+        default=DEFAULT_BASELINE_REV,
+        help=f"git revision of the baseline (default {DEFAULT_BASELINE_REV}: before release profiles and CRD validation)",
+    )
+    parser.add_argument(
+        "--growth",
+        type=int,
+        default=DEFAULT_GROWTH,
+        help=f"node classes and node pools in the growth config (default {DEFAULT_GROWTH})",
+    )
+    parser.add_argument(
+        "--floor-providers",
+        default="auto",
         help="provider packages the floor loads, in order, comma-separated (aws,helm,...); default auto: those whose assemblies `main.py` loads, in its order",
     )
-    parser.add_argument("--settle", type=float, default=15.0, help="before each timed run, wait up to this many seconds for the rest of the machine to go quiet (default 15; 0: don't)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=15.0,
+        help="before each timed run, wait up to this many seconds for the rest of the machine to go quiet (default 15; 0: don't)",
+    )
     parser.add_argument("--interval", type=float, default=0.01, help="RSS sampling interval in seconds (default 0.01)")
     parser.add_argument("--config", default=os.environ.get("KARPENTER_CONFIG") or DEFAULT_CONFIG)
     parser.add_argument("--json", default=str(ROOT / ".bench" / "results.json"))
@@ -782,8 +831,11 @@ def main() -> int:
                         extra["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), env.get("PYTHONPATH")]))
                     mode = Mode(f"baseline {commit[:7]}", [python, "main.py"], cwd=directory, env=extra)
                     results["baseline"] = {
-                        "rev": args.baseline_rev, "commit": commit, "mode": mode.name,
-                        "config": f"{DEFAULT_CONFIG} of {commit[:7]}", "stubbed_packages": stubbed,
+                        "rev": args.baseline_rev,
+                        "commit": commit,
+                        "mode": mode.name,
+                        "config": f"{DEFAULT_CONFIG} of {commit[:7]}",
+                        "stubbed_packages": stubbed,
                     }
                     modes.insert(0, mode)
         if not args.no_plain:
@@ -794,9 +846,17 @@ def main() -> int:
             if args.floor_providers == "auto":
                 providers = app_providers
             else:
-                providers = [p if p.startswith("cdktf_cdktf_provider_") else f"cdktf_cdktf_provider_{p}" for p in args.floor_providers.split(",") if p]
+                providers = [
+                    p if p.startswith("cdktf_cdktf_provider_") else f"cdktf_cdktf_provider_{p}"
+                    for p in args.floor_providers.split(",")
+                    if p
+                ]
             mode = Mode("floor", [python, "-c", FLOOR_CODE, str(ROOT), *providers], output=False)
-            results["floor"] = {"mode": mode.name, "providers": providers, "order": "the app's" if args.floor_providers == "auto" else "as given"}
+            results["floor"] = {
+                "mode": mode.name,
+                "providers": providers,
+                "order": "the app's" if args.floor_providers == "auto" else "as given",
+            }
             modes.append(mode)
         if not args.no_growth:
             text = Path(ROOT, args.config).read_text()
@@ -826,33 +886,46 @@ def main() -> int:
             if run.stacks:
                 results["stack_sizes"][mode.name] = run.stacks
         for i in range(args.runs):
-            for mode in modes[i % len(modes):] + modes[:i % len(modes)]:  # a different mode goes first each round
+            for mode in modes[i % len(modes) :] + modes[: i % len(modes)]:  # a different mode goes first each round
                 run = run_mode(mode, env, workdir, f"{mode.name.replace(' ', '-')}-{i}", args.interval, args.settle)
-                note(f"  {mode.name} #{i + 1}: {run.wall_s:.2f} s, CPU {run.cpu_s:.2f} s (other load {run.other_load_cores:.2f} cores)")
+                note(
+                    f"  {mode.name} #{i + 1}: {run.wall_s:.2f} s, CPU {run.cpu_s:.2f} s (other load {run.other_load_cores:.2f} cores)"
+                )
                 record(mode, run, path_of.get(mode.name))
                 timed[mode.name].append(run)
         for mode in modes:
             results["synth"][mode.name] = summarize(timed[mode.name])
         if not args.no_plain:
-            fast, plain = results["synth"]["main.py fast"]["wall_s"]["median"], results["synth"]["main.py plain"]["wall_s"]["median"]
-            results["ratios"].append({"path": "python main.py", "ratio": plain / fast, "plain_median_s": plain, "fast_median_s": fast})
+            fast, plain = (
+                results["synth"]["main.py fast"]["wall_s"]["median"],
+                results["synth"]["main.py plain"]["wall_s"]["median"],
+            )
+            results["ratios"].append(
+                {"path": "python main.py", "ratio": plain / fast, "plain_median_s": plain, "fast_median_s": fast}
+            )
 
         if npx:
             group = cli_modes(npx)
             for mode in group:
                 note(f"warm-up: {mode.name}")
-                record(mode, run_mode(mode, env, workdir, f"warmup-{mode.name.replace(' ', '-')}", args.interval), "npx cdktf synth")
+                record(
+                    mode, run_mode(mode, env, workdir, f"warmup-{mode.name.replace(' ', '-')}", args.interval), "npx cdktf synth"
+                )
             cli_timed: dict[str, list[Run]] = {mode.name: [] for mode in group}
             for i in range(args.cli_runs):
                 for mode in group:
                     run = run_mode(mode, env, workdir, f"{mode.name.replace(' ', '-')}-{i}", args.interval, args.settle)
-                    note(f"  {mode.name} #{i + 1}: {run.wall_s:.2f} s, CPU {run.cpu_s:.2f} s (other load {run.other_load_cores:.2f} cores)")
+                    note(
+                        f"  {mode.name} #{i + 1}: {run.wall_s:.2f} s, CPU {run.cpu_s:.2f} s (other load {run.other_load_cores:.2f} cores)"
+                    )
                     record(mode, run, "npx cdktf synth")
                     cli_timed[mode.name].append(run)
             for name, mode_runs in cli_timed.items():
                 results["synth"][name] = summarize(mode_runs)
             fast, plain = (results["synth"][mode.name]["wall_s"]["median"] for mode in group)
-            results["ratios"].append({"path": "npx cdktf synth", "ratio": plain / fast, "plain_median_s": plain, "fast_median_s": fast})
+            results["ratios"].append(
+                {"path": "npx cdktf synth", "ratio": plain / fast, "plain_median_s": plain, "fast_median_s": fast}
+            )
     results["outputs"] = {
         "runs": compared_runs,
         # Compared within a path (fast and plain runs interleave there): sources edited between paths

@@ -48,9 +48,10 @@ def make_config(**overrides: Any) -> KarpenterConfig:
     return KarpenterConfig.model_validate({**example_data(), **overrides})
 
 
-def config_for_cluster(name: str) -> KarpenterConfig:
-    """The example configuration moved to another cluster, discovery selectors and role names included."""
-    return KarpenterConfig.model_validate(json.loads(json.dumps(example_data()).replace("aws-2026-eks", name)))
+def config_for_cluster(name: str, example: str = "aws-2026-eks") -> KarpenterConfig:
+    """A bundled example configuration moved to another cluster, discovery selectors and role names included."""
+    data = yaml.safe_load(EXAMPLES[example].read_text())
+    return KarpenterConfig.model_validate(json.loads(json.dumps(data).replace("aws-2026-eks", name)))
 
 
 def synth(config: KarpenterConfig, outdir: Path) -> dict[str, dict[str, Any]]:

@@ -14,9 +14,9 @@ from tests.moto_harness import CREDENTIALS, REGION, MotoHarness
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # the tls provider cannot be installed here
 
 
-def roundtrip_config(moto: MotoHarness, cluster: str) -> dict[str, Any]:
-    """The example configuration for `cluster`, with the provider pointed at moto (as a user would write it)."""
-    data = config_for_cluster(cluster).model_dump(mode="json", exclude_unset=True, by_alias=True)
+def roundtrip_config(moto: MotoHarness, cluster: str, example: str = "aws-2026-eks") -> dict[str, Any]:
+    """A bundled example configuration for `cluster`, with the provider pointed at moto (as a user would write it)."""
+    data = config_for_cluster(cluster, example).model_dump(mode="json", exclude_unset=True, by_alias=True)
     data["region"] = REGION
     data["aws"] = {
         "endpoints": moto.endpoints(),

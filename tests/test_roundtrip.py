@@ -1,10 +1,11 @@
 """The infra stack applied, re-planned and destroyed by the real terraform and hashicorp/aws 5.100.0, against moto.
 
-Two deployments run side by side, each on its own stand-in cluster in one moto server (see
+Three deployments run side by side, each on its own stand-in cluster in one moto server (see
 `tests/moto_harness.py`):
 
 - `terraform`: the stack synthesized in this process, then `terraform init`, `apply`, a second
   `plan -detailed-exitcode`, `destroy`, run directly.
+- `terraform-1.14.1`: the same for the 1.14.1 example (six controller policies, five rules).
 - `cdktf`: `npx cdktf deploy infra` / `npx cdktf destroy infra` from a temporary copy of the
   project (so state never lands in the working tree), followed by the same second plan.
 
@@ -61,7 +62,12 @@ from tests.terraform import terraform, terraform_env
 
 pytestmark = pytest.mark.roundtrip
 
-CLUSTERS = {"terraform": "rt-terraform", "cdktf": "rt-cdktf-cli"}
+# label: (stand-in cluster, bundled example). `terraform-1.14.1` is the current release: six policies, five rules.
+CLUSTERS = {
+    "terraform": ("rt-terraform", "aws-2026-eks"),
+    "cdktf": ("rt-cdktf-cli", "aws-2026-eks"),
+    "terraform-1.14.1": ("rt-v1-14", "aws-2026-eks-1.14.1"),
+}
 BROKEN_CLUSTER = "rt-broken"
 PHASE_TIMEOUT = 300  # seconds; no phase takes more than ~70 s here
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -405,7 +411,7 @@ def deployments(
     moto: MotoHarness,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Future[Deployment]]]:
-    """Both deployments, started together in the background (their time is mostly the provider's SQS waits)."""
+    """The deployments, started together in the background (their time is mostly the provider's SQS waits)."""
     terraform_bin, mirror = tools
     wanted = {
         item.callspec.params["deployment"]
@@ -414,16 +420,17 @@ def deployments(
     }
     if "cdktf" in wanted:
         require(CDKTF.exists() and shutil.which("npx") is not None, f"the cdktf CLI ({CDKTF}; run `npm ci`) and npx")
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roundtrip")
+    pool = ThreadPoolExecutor(max_workers=len(CLUSTERS), thread_name_prefix="roundtrip")
     futures: dict[str, Future[Deployment]] = {}
     try:
         for label in sorted(wanted):
             workdir = tmp_path_factory.mktemp(label)
-            data = roundtrip_config(moto, CLUSTERS[label])
+            cluster, example = CLUSTERS[label]
+            data = roundtrip_config(moto, cluster, example)
             config = KarpenterConfig.model_validate(data)
-            deployment = Deployment(label, config, create_stand_in_cluster(moto, CLUSTERS[label]))
+            deployment = Deployment(label, config, create_stand_in_cluster(moto, cluster))
             env = aws_env(terraform_env(mirror, workdir))
-            if label == "terraform":
+            if label.startswith("terraform"):
                 # Synthesized here, in the test process (jsii is not for threads); the rest runs in the background.
                 stack = deployment.timed("synth", functools.partial(synth, config, workdir / "cdktf.out"))["infra"]
                 deployment.declared = declared_resources(stack)
@@ -450,7 +457,7 @@ def deployments(
         pool.shutdown(wait=True)  # every phase has a timeout, so this ends
 
 
-@pytest.fixture(scope="module", params=["terraform", "cdktf"])
+@pytest.fixture(scope="module", params=sorted(CLUSTERS))
 def deployment(request: pytest.FixtureRequest, deployments: dict[str, Future[Deployment]]) -> Deployment:
     return deployments[request.param].result(timeout=4 * PHASE_TIMEOUT)
 
