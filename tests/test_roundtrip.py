@@ -214,6 +214,7 @@ class Deployment:
     live: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
+    checks: dict[str, list[Any]] = field(default_factory=dict)  # `make check`'s AWS rows: intact, then one thing broken at a time
 
     def ok(self) -> Deployment:
         if self.failure:
@@ -308,6 +309,7 @@ def terraform_round_trip(
         assert change_summary(output)["add"] == deployment.created, output
         deployment.state_after_apply = state()
         read_back_and_replan(deployment, moto, stack_dir, terraform_bin, env)
+        deployment.timed("check", lambda: run_live_checks(deployment, moto, stack_dir.parent.parent))
         destroy()
 
     def destroy() -> None:
@@ -318,6 +320,50 @@ def terraform_round_trip(
         deployment.after = inventory(moto, deployment.config, deployment.stand_in)
 
     return with_cleanup(deployment, steps, destroy)
+
+
+def run_live_checks(deployment: Deployment, moto: MotoHarness, outdir: Path) -> None:
+    """`make check`'s AWS half on what terraform applied: intact, then with one thing broken (and restored) at a time."""
+    from karpenter_check.aws import AwsClients
+    from karpenter_check.cli import run_checks
+
+    class MotoSession:  # the harness's clients carry moto's credentials; one session per client (thread safety)
+        def client(self, service: str, **_: Any) -> Any:
+            return moto.client(service)
+
+    config, stand_in = deployment.config, deployment.stand_in
+    names = config.resource_names
+
+    def check() -> list[Any]:
+        return run_checks(config, outdir, cluster=False, clients=AwsClients(config, MotoSession()), log=lambda _: None)
+
+    iam, ec2, sqs, events = (moto.client(s) for s in ("iam", "ec2", "sqs", "events"))
+    queue_url = sqs.get_queue_url(QueueName=names.interruption_queue)["QueueUrl"]
+    policy_arn = next(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=names.controller_role)["AttachedPolicies"])
+    queue_policy_text = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    subnet, rule = stand_in.subnet_ids[0], names.interruption_rule("spot")
+    breaks: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
+        "intact": (lambda: None, lambda: None),
+        "subnet tag removed": (
+            lambda: ec2.delete_tags(Resources=[subnet], Tags=[{"Key": DISCOVERY_TAG}]),
+            lambda: ec2.create_tags(Resources=[subnet], Tags=[{"Key": DISCOVERY_TAG, "Value": config.cluster_name}]),
+        ),
+        "policy detached": (
+            lambda: iam.detach_role_policy(RoleName=names.controller_role, PolicyArn=policy_arn),
+            lambda: iam.attach_role_policy(RoleName=names.controller_role, PolicyArn=policy_arn),
+        ),
+        "queue policy deleted": (
+            lambda: sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": ""}),
+            lambda: sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": queue_policy_text}),
+        ),
+        "rule disabled": (lambda: events.disable_rule(Name=rule), lambda: events.enable_rule(Name=rule)),
+    }
+    for name, (break_it, restore) in breaks.items():
+        break_it()
+        try:
+            deployment.checks[name] = check()
+        finally:
+            restore()
 
 
 def project_copy(target: Path) -> Path:
@@ -583,6 +629,35 @@ def test_system_node_group_is_tainted_and_labelled(deployment: Deployment, live:
 
 # --------------------------------------------------------------------------------------------
 # Destroy
+
+
+BROKEN_CHECKS = {  # what was broken -> the `make check` rows that must fail (the first with words of its fix)
+    # The stand-in cluster has two subnets in two zones: with one untagged, the node class also has one zone left.
+    "subnet tag removed": (("discovery tags", "node class default: subnets"), "deploy infra"),
+    "policy detached": (("controller policy",), "attach-role-policy"),
+    "queue policy deleted": (("interruption queue policy",), "deploy infra"),
+    "rule disabled": (("interruption rule spot",), "enable-rule"),
+}
+
+
+TERRAFORM_DEPLOYMENTS = sorted(label for label in CLUSTERS if label.startswith("terraform"))
+
+
+@pytest.mark.parametrize("deployment", TERRAFORM_DEPLOYMENTS, indirect=True)
+def test_make_check_passes_every_aws_row_on_what_terraform_applied(deployment: Deployment) -> None:
+    rows = deployment.ok().checks["intact"]
+    assert [r for r in rows if r.status == "FAIL"] == []
+    assert len([r for r in rows if r.status == "PASS"]) >= 10
+
+
+@pytest.mark.parametrize("deployment", TERRAFORM_DEPLOYMENTS, indirect=True)
+@pytest.mark.parametrize("broken", sorted(BROKEN_CHECKS))
+def test_make_check_fails_exactly_the_row_of_what_was_broken(deployment: Deployment, broken: str) -> None:
+    failed = [r for r in deployment.ok().checks[broken] if r.status == "FAIL"]
+    checks, fix = BROKEN_CHECKS[broken]
+    assert len(failed) == len(checks), [(r.check, r.detail) for r in failed]
+    assert all(row.check.startswith(check) for row, check in zip(failed, checks, strict=True)), [r.check for r in failed]
+    assert fix in failed[0].fix, failed[0].fix
 
 
 def test_destroy_removes_everything_it_created(deployment: Deployment) -> None:
