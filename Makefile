@@ -104,9 +104,9 @@ test-roundtrip: deps
 check: $(VENV)/.check.installed
 	$(PY) -m karpenter_check $(CHECK_ARGS)
 
-## Time synth of all stacks (fast vs plain provider imports, main.py and npx cdktf synth), peak RSS, suite time; writes .bench/results.json.
+## Time synth of all stacks: against the release-less baseline (d184739), the provider-loading floor, 200+200 node classes and pools, plain imports, the CLI; peak RSS, suite time; `.bench/results.json`. `BENCH_ARGS="--only core"` for the first four.
 bench: deps
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 # -- locks ----------------------------------------------------------------------------------------------
 
