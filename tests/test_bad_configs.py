@@ -189,6 +189,36 @@ CASES: tuple[Case, ...] = (
     Case("unknown-top-level-key", "clustername", "'clustername'", "cluster_name", (put("clustername", "blue"),)),
     Case("tags-not-a-mapping", "tags", "['a', 'b']", "a valid dictionary", (put("tags", ["a", "b"]),)),
     Case("node-pools-not-a-list", "node_pools", "'default'", "a valid list", (put("node_pools", "default"),)),
+    # -- posture and the Kubernetes acknowledgement ----------------------------------------------------
+    Case(
+        "posture-accept-unknown-finding",
+        "posture.accept[0].id",
+        "'imdsv1'",
+        "'imdsv1-allowed'",
+        (put("posture.accept", [{"id": "imdsv1", "where": "node_classes[0]", "reason": "legacy"}]),),
+    ),
+    Case(
+        "posture-accept-without-reason",
+        "posture.accept[0].reason",
+        "''",
+        "at least 1 character",
+        (put("posture.accept", [{"id": "hop-limit-too-high", "where": "node_classes[0]", "reason": ""}]),),
+    ),
+    Case(
+        "posture-imdsv1-not-accepted",
+        f"{CLASS}.metadataOptions.httpTokens",
+        "IMDSv1",
+        "httpTokens: required",
+        (put(f"{CLASS}.metadataOptions.httpTokens", "optional"),),
+        extra=("[imdsv1-allowed]", "posture.accept"),
+    ),
+    Case(
+        "kubernetes-acknowledged-but-supported",
+        "karpenter.acknowledge_unsupported_kubernetes",
+        "'1.30'",
+        "a version outside that range",
+        (put("karpenter.acknowledge_unsupported_kubernetes", "1.30"),),
+    ),
     # -- environment, names, backend, adoption ---------------------------------------------------------
     Case("environment-uppercase", "environment", "'Prod'", "lowercase", (put("environment", "Prod"),)),
     Case(

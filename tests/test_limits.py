@@ -44,6 +44,7 @@ SAMPLES = {
     "LABEL_KEY": "node.kubernetes.io/lifecycle",
     "LABEL_VALUE": "on-demand",
     "QUANTITY": "1.5Gi",
+    "KUBERNETES_VERSION": "1.31",
 }
 
 
