@@ -169,7 +169,7 @@ def tools(terraform_bin: str, provider_mirror: Path) -> tuple[str, Path]:
     """terraform and the provider mirror, and moto to run them against; each required (CI fails without)."""
     from tests.moto_harness import moto_available
 
-    require(moto_available(), "moto[server] and boto3 (pip install -r requirements.txt)")
+    require(moto_available(), "moto[server] and boto3 (make deps)")
     return terraform_bin, provider_mirror
 
 

@@ -1,6 +1,6 @@
 """Security: checkov on every synthesized stack, parliament on the IAM policies, least privilege against upstream.
 
-checkov lives in its own venv (`.venv-scan`, from requirements-scan.txt): its pins conflict with
+checkov lives in its own venv (`.venv-scan`, from requirements/scan.txt): its pins conflict with
 pytest's. It reads cdktf's Terraform JSON with the `terraform_json` framework, which cannot look
 inside policies (cdktf writes them as JSON strings and checkov's policy-content checks then answer
 UNKNOWN, which is reported as nothing), so every policy document is also rendered as HCL
