@@ -14,7 +14,16 @@ from constructs import Construct
 from karpenter_constructs.base import named
 from karpenter_model.releases import ReleaseProfile, release_for_kubernetes
 
-MINOR = 'tonumber(split(".", self.version)[1])'
+
+def _minor(version: str) -> str:
+    """Terraform: the minor of `version`, an expression such as `self.version` (`1.31` -> 31)."""
+    return f'tonumber(split(".", {version})[1])'
+
+
+def _supported(release: ReleaseProfile, version: str) -> str:
+    """Terraform: the minor of `version` is one the release supports."""
+    first, last = release.kubernetes_minors
+    return f"{_minor(version)} >= {first} && {_minor(version)} <= {last}"
 
 
 def kubernetes_support_check(release: ReleaseProfile, acknowledged: str | None = None) -> dict[str, str]:
@@ -26,22 +35,21 @@ def kubernetes_support_check(release: ReleaseProfile, acknowledged: str | None =
     """
     first, last = release.kubernetes_minors
     choices = json.dumps({str(minor): version for minor, version in release_for_kubernetes().items()})
-    supported = f"{MINOR} >= {first} && {MINOR} <= {last}"
+    supported = _supported(release, "self.version")
     return {
         "condition": f'${{{supported} || self.version == "{acknowledged}"}}' if acknowledged else f"${{{supported}}}",
         "errorMessage": f"Karpenter {release.version} supports Kubernetes 1.{first} to 1.{last}, and this cluster runs "
-        f'Kubernetes ${{self.version}}; set karpenter.version to ${{lookup({choices}, {MINOR}, "(none of the supported releases)")}}.',
+        f'Kubernetes ${{self.version}}; set karpenter.version to ${{lookup({choices}, {_minor("self.version")}, "(none of the supported releases)")}}.',
     }
 
 
 def acknowledged_version_warning(release: ReleaseProfile, acknowledged: str, cluster_version: str) -> dict[str, object]:
     """A `check` block: the plan shows a warning, every time, while a cluster runs a version the release does not support."""
     first, last = release.kubernetes_minors
-    minor = f'tonumber(split(".", {cluster_version})[1])'
     return {
         "assert": [
             {
-                "condition": f"${{{minor} >= {first} && {minor} <= {last}}}",
+                "condition": f"${{{_supported(release, cluster_version)}}}",
                 "error_message": f"Kubernetes {acknowledged} is outside what Karpenter {release.version} supports (1.{first} to 1.{last}); "
                 "it is let through by karpenter.acknowledge_unsupported_kubernetes, for a migration step: take the next step soon.",
             }

@@ -6,11 +6,8 @@ from functools import cache
 from typing import Any
 
 import jsonschema
-import yaml
 
-from karpenter_model.releases import PROFILES
-
-CRD_FILES = {"NodePool": "karpenter.sh_nodepools.yaml", "EC2NodeClass": "karpenter.k8s.aws_ec2nodeclasses.yaml"}
+from karpenter_model.crd_validation import load_crd
 
 
 def _to_json_schema(node: Any) -> Any:
@@ -31,7 +28,7 @@ def _to_json_schema(node: Any) -> Any:
 
 @cache
 def schema_for(release: str, api_version: str, kind: str) -> dict[str, Any]:
-    crd = yaml.safe_load((PROFILES[release].data_dir / "crds" / CRD_FILES[kind]).read_text())
+    crd = load_crd(release, kind)  # the file only; the schema check below is jsonschema's, not the app's
     version = api_version.split("/")[1]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = _to_json_schema(served["schema"]["openAPIV3Schema"])

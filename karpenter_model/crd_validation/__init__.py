@@ -34,13 +34,14 @@ from typing import Any
 
 import yaml
 
+from karpenter_model.releases import DATA
+
 from . import _cel, _runtime
 from ._golang import label_value_error
 from ._validator import BLOCKED, Node, Violation, Walk, _copy, prune_and_default, run_rules, validate_metadata, validate_node
 
 __all__ = ["UNEVALUATED", "CrdValidator", "Violation", "validator"]
 
-RELEASES = Path(__file__).resolve().parent.parent / "releases" / "data"
 # (kind, version, location, rule, why) for every rule a constructed validator cannot evaluate.
 UNEVALUATED: list[tuple[str, str, str, str, str]] = []
 
@@ -164,9 +165,9 @@ _KIND_LINE = re.compile(r"^\s+kind:\s*(\w+)\s*$", re.M)
 @cache
 def _crd_file(release: str, kind: str) -> Path:
     """The release's CRD file for kind (found by `spec.names.kind`, without parsing every file)."""
-    folder = RELEASES / release / "crds"
+    folder = DATA / release / "crds"
     if not folder.is_dir():
-        raise ValueError(f"no CRDs for Karpenter release {release!r} in {RELEASES}")
+        raise ValueError(f"no CRDs for Karpenter release {release!r} in {DATA}")
     for path in sorted(folder.glob("*.yaml")):
         head = path.read_text()[:4000]
         names = head.find("names:")
