@@ -213,6 +213,13 @@ CASES: tuple[Case, ...] = (
         extra=("[imdsv1-allowed]", "posture.accept"),
     ),
     Case(
+        "karpenter-version-unknown",
+        "karpenter.version",
+        "'1.2.0'",
+        "allowed: '0.37.2', '0.37.8', '1.0.14', '1.14.1'",
+        (put("karpenter.version", "1.2.0"),),
+    ),
+    Case(
         "kubernetes-acknowledged-but-supported",
         "karpenter.acknowledge_unsupported_kubernetes",
         "'1.30'",
