@@ -1,9 +1,11 @@
-"""The controller's IAM role (IRSA) and the release's controller policies (one or several), attached to it."""
+"""The controller's IAM role (IRSA and/or EKS Pod Identity) and the release's controller policies (one or several), attached to it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -13,7 +15,11 @@ from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import PolicyValues, irsa_trust_policy, managed_policies, measured_values
+from karpenter_model.documents.iam import PolicyDocument, PolicyValues, controller_trust_policy, managed_policies, measured_values
+from karpenter_model.migration import kept_controller_policies
+from karpenter_model.releases import ControllerPolicyName
+
+IDENTITY_NAMES = {("irsa",): "IRSA", ("pod_identity",): "EKS Pod Identity", ("irsa", "pod_identity"): "IRSA and EKS Pod Identity"}
 
 
 class ControllerRole(Construct):
@@ -24,14 +30,16 @@ class ControllerRole(Construct):
         *,
         config: KarpenterConfig,
         cluster: ExistingCluster,
-        oidc: OidcProvider,
+        oidc: OidcProvider | None,
         queue_arn: str,
         node_role_arn: str,
     ) -> None:
         super().__init__(scope, id)
-        trust = irsa_trust_policy(
-            oidc_provider_arn=oidc.arn,
-            issuer_host=oidc.issuer_host,
+        identities = config.karpenter.identities
+        trust = controller_trust_policy(
+            identities,
+            oidc_provider_arn=oidc.arn if oidc else None,
+            issuer_host=oidc.issuer_host if oidc else None,
             namespace=config.karpenter.namespace,
             service_account=config.karpenter.service_account,
         )
@@ -40,7 +48,8 @@ class ControllerRole(Construct):
                 self,
                 "karpenter_controller",
                 name=config.resource_names.controller_role,
-                description=f"Karpenter controller for EKS cluster {config.cluster_name} (IRSA)",
+                # Only trust and description follow `karpenter.identity`: a switch updates the role in place, same name and ARN.
+                description=f"Karpenter controller for EKS cluster {config.cluster_name} ({IDENTITY_NAMES[identities]})",
                 assume_role_policy=json.dumps(trust),
             )
         )
@@ -52,21 +61,34 @@ class ControllerRole(Construct):
             queue_arn=queue_arn,
             node_role_arn=node_role_arn,
         )
-        documents = managed_policies(config.release, references, measured_values(config))
-        self.policies = []
-        for name, document in documents.items():
-            policy = named(
-                IamPolicy(
-                    self,
-                    f"{name.address}_policy",
-                    name=config.prefix + name.suffix,
-                    # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
-                    policy=json.dumps(document),
-                ),
-                name.address,
-            )
-            named(
-                IamRolePolicyAttachment(self, f"{name.address}_policy_attachment", role=self.role.name, policy_arn=policy.arn),
-                name.address,
-            )
-            self.policies.append(policy)
+        # A migration step first attaches what the previous release needs apart from the new policies, and
+        # only then changes the policies they share: its controller runs until the chart stack moves it.
+        kept = [
+            self._attached_policy(config, name, document)
+            for name, document in kept_controller_policies(config, references).items()
+        ]
+        for name, document in managed_policies(config.release, references, measured_values(config)).items():
+            self._attached_policy(config, name, document, after=kept)
+
+    def _attached_policy(
+        self,
+        config: KarpenterConfig,
+        name: ControllerPolicyName,
+        document: PolicyDocument,
+        after: Sequence[ITerraformDependable] = (),
+    ) -> IamRolePolicyAttachment:
+        policy = named(
+            IamPolicy(
+                self,
+                f"{name.address}_policy",
+                name=config.prefix + name.suffix,
+                # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
+                policy=json.dumps(document),
+                depends_on=list(after) or None,
+            ),
+            name.address,
+        )
+        return named(
+            IamRolePolicyAttachment(self, f"{name.address}_policy_attachment", role=self.role.name, policy_arn=policy.arn),
+            name.address,
+        )

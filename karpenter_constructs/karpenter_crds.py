@@ -14,10 +14,12 @@ import json
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKubernetesResource
+from cdktf_cdktf_provider_kubernetes.data_kubernetes_resources import DataKubernetesResources
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from constructs import Construct
 
 from karpenter_constructs.base import named
+from karpenter_constructs.running_release import RunningRelease, stored_versions_guard
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import crd_chart_values
 
@@ -26,9 +28,25 @@ ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.ty
 
 
 class KarpenterCrds(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig) -> None:
+    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, running: RunningRelease) -> None:
         super().__init__(scope, id)
         namespace = config.karpenter.namespace
+        preconditions = [running.guard(config.release, config.previous_release)]
+        for crd_name in config.release.crd_names:
+            existing = named(
+                DataKubernetesResources(
+                    self,
+                    f"existing_crd_{crd_name.split('.')[0]}",
+                    api_version="apiextensions.k8s.io/v1",
+                    kind="CustomResourceDefinition",
+                    field_selector=f"metadata.name={crd_name}",
+                )
+            )
+            preconditions.append(
+                stored_versions_guard(
+                    config.release, crd_name, f"data.kubernetes_resources.{existing.friendly_unique_id}.objects"
+                )
+            )
         depends_on = []
         if config.karpenter.create_namespace:
             created = named(NamespaceV1(self, "karpenter_namespace", metadata={"name": namespace}), "karpenter")
@@ -47,6 +65,7 @@ class KarpenterCrds(Construct):
                 timeout=config.karpenter.helm_timeout_seconds,
                 values=[json.dumps(values, indent=2)] if values else None,
                 depends_on=depends_on or None,
+                lifecycle=TerraformResourceLifecycle(precondition=preconditions),
             )
         )
         for crd_name in config.release.crd_names:

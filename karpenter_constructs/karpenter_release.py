@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
+from karpenter_constructs.running_release import RunningRelease
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values
 
@@ -23,6 +25,7 @@ class KarpenterRelease(Construct):
         cluster_endpoint: str,
         interruption_queue: str,
         controller_role_arn: str,
+        running: RunningRelease,
     ) -> None:
         super().__init__(scope, id)
         values = controller_values(
@@ -44,5 +47,6 @@ class KarpenterRelease(Construct):
                 wait=True,
                 timeout=config.karpenter.helm_timeout_seconds,
                 values=[json.dumps(values, indent=2)],
+                lifecycle=TerraformResourceLifecycle(precondition=[running.guard(config.release, config.previous_release)]),
             )
         )

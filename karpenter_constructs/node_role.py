@@ -13,7 +13,8 @@ from constructs import Construct
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import ec2_trust_policy, node_role_policy_arns
+from karpenter_model.documents.iam import ec2_trust_policy
+from karpenter_model.migration import node_role_policy_arns_during_step
 
 
 def ec2_role_with_policies(
@@ -36,7 +37,7 @@ class NodeRole(Construct):
             role_id="karpenter_node",
             name=config.resource_names.node_role,
             description=f"Nodes Karpenter launches for EKS cluster {config.cluster_name}",
-            policy_arns=node_role_policy_arns(config.release, partition=cluster.partition),
+            policy_arns=node_role_policy_arns_during_step(config, partition=cluster.partition),
         )
         if config.node_role.access_entry:
             named(

@@ -19,7 +19,7 @@ from karpenter_model import posture as posture_checks
 from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_all
 from karpenter_model.naming import ResourceNames, final_names
 from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
-from karpenter_model.releases import DEFAULT_VERSION, PROFILES, ReleaseProfile
+from karpenter_model.releases import DEFAULT_VERSION, PROFILES, ReleaseProfile, next_step
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 # Where synthesis writes unless CDKTF_OUTDIR says otherwise (main.py, stacks/output.py).
@@ -90,6 +90,9 @@ KeyPrefix = Annotated[str, StringConstraints(pattern=limits.S3_KEY_PREFIX, max_l
 Address = Annotated[str, StringConstraints(pattern=limits.TERRAFORM_ADDRESS)]
 # The keys of INTERRUPTION_RULE_NAMES (karpenter_model.releases); tests/test_releases.py keeps the two equal.
 InterruptionRuleKind = Literal["spot", "rebalance", "state_change", "health_event", "capacity_reservation"]
+# How the controller gets AWS credentials (KarpenterSettings.identity).
+ControllerIdentity = Literal["irsa", "pod_identity"]
+CONTROLLER_IDENTITIES: tuple[ControllerIdentity, ...] = ("irsa", "pod_identity")
 RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME, max_length=limits.EVENTBRIDGE_RULE_NAME_MAX)]
 
 
@@ -148,6 +151,17 @@ class KarpenterSettings(Strict):
     # A cluster already on this Kubernetes version, which the release does not support, is let through
     # the infra plan's guard (a migration step run on a cluster EKS already upgraded); the plan says so.
     acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = None
+    # Set, for the deploy that changes `version`, to the release running until then: the controller role keeps that
+    # release's policies too, node objects whose API changes are re-addressed without being replaced, and the
+    # plan-time guard expects that release in the cluster. Unset it once the step is done (README, "Migrating to v1").
+    previous_version: str | None = None
+    # How the controller gets its AWS credentials: IRSA (the service account's role annotation, through the cluster's
+    # IAM OIDC provider) or EKS Pod Identity (an association; needs the eks-pod-identity-agent add-on). README,
+    # "Controller identity: IRSA or EKS Pod Identity".
+    identity: ControllerIdentity = "irsa"
+    # Set, for the deploy that changes `identity`, to the identity running until then: the role trusts both and both
+    # stay wired until it is unset again, so the running controller keeps its credentials while its pods are replaced.
+    previous_identity: ControllerIdentity | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -176,6 +190,42 @@ class KarpenterSettings(Strict):
                 "allowed: a version outside that range, or leave it unset",
             )
         return self
+
+    @model_validator(mode="after")
+    def _previous_version_is_a_documented_step(self) -> KarpenterSettings:
+        previous, release = self.previous_version, PROFILES[self.version]
+        if previous is None or previous in release.follows:
+            return self
+        if previous == self.version:
+            reason = "that is this deploy's release, so there is no step; allowed: leave it unset once the step is done"
+        elif previous not in PROFILES:
+            reason = f"no profile for that Karpenter release; allowed: {', '.join(map(repr, release.follows))}, or leave it unset"
+        else:
+            following = next_step(previous)
+            reason = f"Karpenter {self.version} does not directly follow {previous} (upstream's upgrade guides); " + (
+                f"the next step from {previous} is karpenter.version: {following!r}"
+                if following
+                else f"no documented step leaves {previous}"
+            )
+            reason += f"; allowed: {', '.join(map(repr, release.follows))}, or leave it unset"
+        raise CrossFieldError("karpenter.previous_version", previous, reason)
+
+    @model_validator(mode="after")
+    def _previous_identity_is_another(self) -> KarpenterSettings:
+        if self.previous_identity is not None and self.previous_identity == self.identity:
+            raise CrossFieldError(
+                "karpenter.previous_identity",
+                self.previous_identity,
+                f"that is karpenter.identity itself, so there is no switch; allowed: "
+                f"{next(i for i in CONTROLLER_IDENTITIES if i != self.identity)!r} for the deploy that switches "
+                "from it, or leave it unset",
+            )
+        return self
+
+    @property
+    def identities(self) -> tuple[ControllerIdentity, ...]:
+        """The identities wired up in this deploy: `identity`, and during a switch `previous_identity` too."""
+        return tuple(i for i in CONTROLLER_IDENTITIES if i in (self.identity, self.previous_identity))
 
     @model_validator(mode="after")
     def _kube_system_exists(self) -> KarpenterSettings:
@@ -490,6 +540,12 @@ class KarpenterConfig(Strict):
     def release(self) -> ReleaseProfile:
         return PROFILES[self.karpenter.version]
 
+    @property
+    def previous_release(self) -> ReleaseProfile | None:
+        """The release this deploy replaces (`karpenter.previous_version`), for one migration step."""
+        previous = self.karpenter.previous_version
+        return PROFILES[previous] if previous else None
+
     def node_class_objects(self) -> list[Entry]:
         """The EC2NodeClass objects the chart stack writes, as the API server receives them."""
         role = self.resource_names.node_role
@@ -549,6 +605,7 @@ class KarpenterConfig(Strict):
         raise_all(
             _name_problems(self)
             + _replica_problems(self)
+            + _identity_problems(self)
             + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
             + _node_class_problems(self)
             + _node_pool_problems(self)
@@ -646,6 +703,20 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
                     )
                 )
     return problems
+
+
+def _identity_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    # Without IRSA there is no OIDC provider, and thumbprints are only for it: they would be ignored.
+    if "irsa" in config.karpenter.identities or not config.oidc.thumbprints:
+        return []
+    return [
+        CrossFieldError(
+            "oidc.thumbprints",
+            list(config.oidc.thumbprints),
+            "only the IAM OIDC provider of IRSA uses them, and with karpenter.identity: pod_identity there is none, so they "
+            "would be ignored; allowed: [] (remove the key), or karpenter.identity: irsa",
+        )
+    ]
 
 
 def _replica_problems(config: KarpenterConfig) -> list[CrossFieldError]:

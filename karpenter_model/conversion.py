@@ -39,7 +39,8 @@ EC2NodeClass
   7. amiFamily Ubuntu with amiSelectorTerms becomes AL2 (same UserData format), keeping the terms; without
      blockDeviceMappings, Ubuntu's old default root volume (/dev/sda1, 20Gi gp3, encrypted) is written.
   8. metadataOptions.httpPutResponseHopLimit, unset, is written as v1beta1's default 2 (v1's is 1).
-karpenter.version becomes the target release. Nothing else in the file changes.
+karpenter.version becomes the target release, and karpenter.previous_version the config's release when the
+target directly follows it (a migration step; README, "Migrating to v1"). Nothing else in the file changes.
 
 Refused (ConversionError, every problem listed): a config already on a v1 release; Ubuntu without
 amiSelectorTerms (v1 has no Ubuntu alias; the webhook would make the class unusable); an unknown or
@@ -251,6 +252,28 @@ class _Converter:
         old = karpenter.get("version")
         _put(karpenter, "version", self.to, first=True)
         self._change("karpenter.version", old if old is not None else f"(unset: {DEFAULT_VERSION})", self.to)
+        previous = karpenter.get("previous_version")
+        if self.source in PROFILES[self.to].follows:
+            _put(karpenter, "previous_version", self.source, after="version")
+            self._change(
+                "karpenter.previous_version", previous if previous is not None else "(unset)", self.source, "a migration step"
+            )
+        elif previous is not None:
+            del karpenter["previous_version"]
+            self._change("karpenter.previous_version", previous, "(removed)", f"{self.to} does not directly follow {self.source}")
+        acknowledged = karpenter.get("acknowledge_unsupported_kubernetes")
+        if (
+            isinstance(acknowledged, str)
+            and re.fullmatch(r"1\.\d+", acknowledged)
+            and PROFILES[self.to].supports(int(acknowledged[2:]))
+        ):
+            del karpenter["acknowledge_unsupported_kubernetes"]
+            self._change(
+                "karpenter.acknowledge_unsupported_kubernetes",
+                acknowledged,
+                "(removed)",
+                f"{self.to} supports Kubernetes {acknowledged}",
+            )
 
     # -- EC2NodeClass
 

@@ -8,6 +8,7 @@ from constructs import Construct
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_release import KarpenterRelease
 from karpenter_constructs.node_pools import NodePools
+from karpenter_constructs.running_release import RunningRelease
 from karpenter_model.config import KarpenterConfig
 from stacks.infra import InfraStack
 from stacks.state import configure_backend
@@ -25,5 +26,6 @@ class ChartStack(TerraformStack):
             cluster_endpoint=infra.cluster_endpoint,
             interruption_queue=infra.interruption_queue_name,
             controller_role_arn=infra.controller_role_arn,
+            running=RunningRelease(self, "running", namespace=config.karpenter.namespace),
         )
         NodePools(self, "node_pools", config=config, controller=controller.release)

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from karpenter_constructs.cluster_access import ClusterAccess, kubernetes_providers
 from karpenter_constructs.karpenter_crds import KarpenterCrds
+from karpenter_constructs.running_release import RunningRelease
 from karpenter_model.config import KarpenterConfig
 from stacks.state import configure_backend
 
@@ -16,4 +17,5 @@ class CrdsStack(TerraformStack):
         super().__init__(scope, name)
         configure_backend(self, name, config)
         kubernetes_providers(self, access)
-        KarpenterCrds(self, "crds", config=config)
+        running = RunningRelease(self, "running", namespace=config.karpenter.namespace)
+        KarpenterCrds(self, "crds", config=config, running=running)

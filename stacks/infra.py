@@ -9,11 +9,12 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
-from karpenter_constructs.controller_role import ControllerRole
+from karpenter_constructs.controller_role import IDENTITY_NAMES, ControllerRole
 from karpenter_constructs.discovery_tags import DiscoveryTags
 from karpenter_constructs.interruption_queue import InterruptionQueue
 from karpenter_constructs.node_role import NodeRole
 from karpenter_constructs.oidc_provider import OidcProvider
+from karpenter_constructs.pod_identity import PodIdentity
 from karpenter_constructs.system_node_group import SystemNodeGroup
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.terraform_literals import literal_tree
@@ -39,7 +40,8 @@ class InfraStack(TerraformStack):
         super().__init__(scope, name)
         configure_backend(self, name, config)
         aws_provider(self, config)
-        if not config.oidc.thumbprints:
+        irsa = "irsa" in config.karpenter.identities  # IRSA, alone or during a switch: the OIDC provider exists
+        if irsa and not config.oidc.thumbprints:
             TlsProvider(self, "tls")
 
         cluster = ExistingCluster(
@@ -49,7 +51,7 @@ class InfraStack(TerraformStack):
             release=config.release,
             acknowledged=config.karpenter.acknowledge_unsupported_kubernetes,
         )
-        oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster)
+        oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster) if irsa else None
         node = NodeRole(self, "node_role", config=config, cluster=cluster)
         interruption = InterruptionQueue(self, "interruption", config=config)
         controller = ControllerRole(
@@ -61,6 +63,9 @@ class InfraStack(TerraformStack):
             queue_arn=interruption.queue.arn,
             node_role_arn=node.role.arn,
         )
+        pod_identity = None
+        if "pod_identity" in config.karpenter.identities:
+            pod_identity = PodIdentity(self, "pod_identity", config=config, cluster=cluster, role_arn=controller.role.arn)
         if config.discovery.manage_tags:
             DiscoveryTags(self, "discovery", config=config, cluster=cluster)
         SystemNodeGroup(self, "system_node_group", config=config, cluster=cluster)
@@ -70,13 +75,24 @@ class InfraStack(TerraformStack):
         self.cluster_certificate_authority = cluster.eks.certificate_authority.get(0).data
         self.controller_role_arn = controller.role.arn
         self.interruption_queue_name = interruption.queue.name
-        for output_name, value, description in (
-            ("karpenter_controller_role_arn", controller.role.arn, "IAM role ARN for the Karpenter controller (IRSA)"),
+        identities = IDENTITY_NAMES[config.karpenter.identities]
+        outputs = [
+            ("karpenter_controller_role_arn", controller.role.arn, f"IAM role ARN for the Karpenter controller ({identities})"),
             ("karpenter_interruption_queue_name", interruption.queue.name, "SQS queue name for interruption handling"),
             ("karpenter_node_role_name", node.role.name, "IAM role name for Karpenter nodes (EC2NodeClass spec.role)"),
             ("karpenter_node_role_arn", node.role.arn, "IAM role ARN for Karpenter nodes"),
-            ("oidc_provider_arn", oidc.arn, "ARN of the cluster's IAM OIDC provider"),
-            ("cluster_endpoint", cluster.eks.endpoint, "Kubernetes API endpoint of the cluster"),
-        ):
+        ]
+        if oidc:  # only while IRSA is in use: there is no OIDC provider otherwise
+            outputs.append(("oidc_provider_arn", oidc.arn, "ARN of the cluster's IAM OIDC provider"))
+        if pod_identity:
+            outputs.append(
+                (
+                    "karpenter_pod_identity_association_arn",
+                    pod_identity.association.association_arn,
+                    "EKS Pod Identity association of the controller's service account",
+                )
+            )
+        outputs.append(("cluster_endpoint", cluster.eks.endpoint, "Kubernetes API endpoint of the cluster"))
+        for output_name, value, description in outputs:
             named(TerraformOutput(self, output_name, value=value, description=description))
         apply_adoption(self, config.adoption)

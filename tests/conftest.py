@@ -22,6 +22,8 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 EXAMPLE_CONFIG = ROOT / "examples" / "aws-2026-eks.yaml"
 # Every bundled example, by file name: each is synthesized once per session and snapshotted.
 EXAMPLES = {path.stem: path for path in sorted((ROOT / "examples").glob("*.yaml"))}
+# The migration's steps, in order (examples/migration/<n>-karpenter-<version>.yaml).
+MIGRATION_STEPS = sorted((ROOT / "examples" / "migration").glob("*.yaml"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -48,9 +50,9 @@ def make_config(**overrides: Any) -> KarpenterConfig:
     return KarpenterConfig.model_validate({**example_data(), **overrides})
 
 
-def config_for_cluster(name: str, example: str = "aws-2026-eks") -> KarpenterConfig:
-    """A bundled example configuration moved to another cluster, discovery selectors and role names included."""
-    data = yaml.safe_load(EXAMPLES[example].read_text())
+def config_for_cluster(name: str, example: str | Path = "aws-2026-eks") -> KarpenterConfig:
+    """A bundled example configuration (by name, or a path) moved to another cluster, discovery selectors and role names included."""
+    data = yaml.safe_load((example if isinstance(example, Path) else EXAMPLES[example]).read_text())
     return KarpenterConfig.model_validate(json.loads(json.dumps(data).replace("aws-2026-eks", name)))
 
 

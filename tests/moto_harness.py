@@ -1,7 +1,7 @@
 """A local AWS for the round trip: moto in this process, on a free loopback port, for one test session.
 
 `MotoHarness` starts moto's `ThreadedMotoServer` on 127.0.0.1 (port chosen by the OS), patches the
-three moto 5.2.1 gaps that would otherwise make a correct stack look wrong (see `_MotoGaps`), and
+five moto 5.2.1 gaps that would otherwise make a correct stack look wrong (see `_MotoGaps`), and
 always stops the server and undoes the patches. `create_stand_in_cluster` builds, through boto3,
 what the infra stack expects to exist already: a VPC, subnets and a security group carrying tags of
 their own, an IAM role, and an EKS cluster using them.
@@ -39,7 +39,7 @@ def moto_available() -> bool:
 
 
 class _MotoGaps:
-    """Three things moto 5.2.1 does differently from EKS, patched in moto, never in what we synthesize.
+    """Five things moto 5.2.1 does differently from EKS, patched in moto, never in what we synthesize.
 
     1. EKS access entries (`CreateAccessEntry`, `DescribeAccessEntry`, `DeleteAccessEntry`,
        `ListAccessEntries`) are not implemented: moto has no route for
@@ -61,6 +61,20 @@ class _MotoGaps:
        place (moto's `UpdateNodegroupConfig` does store it, so it is only the create that drops it). We
        keep what was sent, as EKS does.
 
+    4. EKS Pod Identity associations (`CreatePodIdentityAssociation`, `DescribePodIdentityAssociation`,
+       `UpdatePodIdentityAssociation`, `DeletePodIdentityAssociation`, `ListPodIdentityAssociations`) are not
+       implemented: moto has no route for `/clusters/{name}/pod-identity-associations` and answers 404 "Not yet
+       implemented". `karpenter.identity: pod_identity` creates one (`aws_eks_pod_identity_association`), so we add
+       the five calls with the fields EKS returns: an in-memory record per association ID (`a-` and 17 characters),
+       `ResourceInUseException` for a second association of one (cluster, namespace, service account),
+       `ResourceNotFoundException` for an unknown ID. Only what EKS stores is modelled; nothing issues credentials.
+
+    5. EKS add-ons (`CreateAddon`, `DescribeAddon`, `DeleteAddon`, `ListAddons`) are not implemented either (404).
+       The infra stack with Pod Identity reads the `eks-pod-identity-agent` add-on at plan time and must fail when
+       it is missing, so we add the four calls: an in-memory record per (cluster, add-on name), ACTIVE at once,
+       `ResourceNotFoundException` for a missing one. The tests install the add-on on a stand-in cluster through
+       boto3 (`CreateAddon`), as a cluster's own configuration would.
+
     Patches are applied before the server builds its EKS routes and undone by `undo()`.
     """
 
@@ -68,6 +82,9 @@ class _MotoGaps:
         self._undo: list[Any] = []
         # (account, region, cluster, principal ARN) -> access entry; moto's backends are per account/region.
         self.access_entries: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        # (account, region, cluster, association ID) -> association; (account, region, cluster, add-on name) -> add-on.
+        self.pod_identity_associations: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        self.addons: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def apply(self) -> None:
@@ -75,6 +92,8 @@ class _MotoGaps:
         self._no_phantom_remote_access()
         self._access_entries()
         self._keep_update_config()
+        self._pod_identity_associations()
+        self._addons()
 
     def undo(self) -> None:
         while self._undo:
@@ -217,6 +236,191 @@ class _MotoGaps:
 
         self._undo.append(restore)
 
+    def _route(self, patterns: list[str]) -> None:
+        """Add EKS URL patterns (moto dispatches them by the operation botocore's model gives method and path)."""
+        import moto.eks.urls as eks_urls
+
+        paths = dict(eks_urls.url_paths)
+        eks_urls.url_paths.update(dict.fromkeys(patterns, eks_urls.response.dispatch))
+
+        def restore() -> None:
+            eks_urls.url_paths.clear()
+            eks_urls.url_paths.update(paths)
+
+        self._undo.append(restore)
+
+    def _pod_identity_associations(self) -> None:
+        from moto.core.responses import ActionResult
+        from moto.core.utils import utcnow
+        from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
+        from moto.eks.responses import EKSResponse
+
+        assert not hasattr(EKSResponse, "create_pod_identity_association"), "moto implements Pod Identity now: drop gap 4"
+        associations, lock = self.pod_identity_associations, self._lock
+
+        def cluster_of(response: EKSResponse) -> str:
+            name = response._get_param("name")
+            response.eks_backend.describe_cluster(name=name)  # ResourceNotFoundException for an unknown cluster
+            return name
+
+        def found(response: EKSResponse) -> tuple[tuple[str, str, str, str], dict[str, Any]]:
+            cluster = cluster_of(response)
+            association_id = response.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            key = (response.current_account, response.region, cluster, association_id)
+            with lock:
+                association = associations.get(key)
+            if association is None:
+                raise ResourceNotFoundException(message=f"No Pod Identity Association found with id {association_id}")
+            return key, association
+
+        def create_pod_identity_association(self: EKSResponse) -> ActionResult:
+            cluster = cluster_of(self)
+            namespace, service_account = self._get_param("namespace"), self._get_param("serviceAccount")
+            association_id = "a-" + uuid.uuid4().hex[:17]  # EKS's form: `a-` and 17 lowercase letters and digits
+            now = utcnow()
+            association = {
+                "clusterName": cluster,
+                "namespace": namespace,
+                "serviceAccount": service_account,
+                "roleArn": self._get_param("roleArn"),
+                "associationArn": f"arn:aws:eks:{self.region}:{self.current_account}:podidentityassociation/{cluster}/{association_id}",
+                "associationId": association_id,
+                "tags": self._get_param("tags") or {},
+                "createdAt": now,
+                "modifiedAt": now,
+                "disableSessionTags": bool(self._get_param("disableSessionTags")),
+            }
+            with lock:
+                if any(
+                    key[:3] == (self.current_account, self.region, cluster)
+                    and (other["namespace"], other["serviceAccount"]) == (namespace, service_account)
+                    for key, other in associations.items()
+                ):
+                    raise ResourceInUseException(
+                        clusterName=cluster,
+                        nodegroupName=None,
+                        addonName=None,
+                        message="Association already exists for this namespace and service account",
+                    )
+                associations[(self.current_account, self.region, cluster, association_id)] = association
+            return ActionResult({"association": association})
+
+        def describe_pod_identity_association(self: EKSResponse) -> ActionResult:
+            return ActionResult({"association": found(self)[1]})
+
+        def update_pod_identity_association(self: EKSResponse) -> ActionResult:
+            _, association = found(self)
+            with lock:
+                if self._get_param("roleArn"):
+                    association["roleArn"] = self._get_param("roleArn")
+                association["modifiedAt"] = utcnow()
+            return ActionResult({"association": association})
+
+        def delete_pod_identity_association(self: EKSResponse) -> ActionResult:
+            key, association = found(self)
+            with lock:
+                associations.pop(key, None)
+            return ActionResult({"association": association})
+
+        def list_pod_identity_associations(self: EKSResponse) -> ActionResult:
+            cluster = cluster_of(self)
+            wanted = {"namespace": self._get_param("namespace"), "serviceAccount": self._get_param("serviceAccount")}
+            with lock:
+                listed = [
+                    {k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId")}
+                    for key, a in associations.items()
+                    if key[:3] == (self.current_account, self.region, cluster)
+                    and all(value is None or a[field] == value for field, value in wanted.items())
+                ]
+            return ActionResult({"associations": listed})
+
+        for function in (
+            create_pod_identity_association,
+            describe_pod_identity_association,
+            update_pod_identity_association,
+            delete_pod_identity_association,
+            list_pod_identity_associations,
+        ):
+            self._set(EKSResponse, function.__name__, function)
+        self._route(
+            [
+                "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$",
+                "{0}/clusters/(?P<name>[^/]+)/pod-identity-associations/(?P<associationId>[^/]+)$",
+            ]
+        )
+
+    def _addons(self) -> None:
+        from moto.core.responses import ActionResult
+        from moto.core.utils import utcnow
+        from moto.eks.exceptions import ResourceInUseException, ResourceNotFoundException
+        from moto.eks.responses import EKSResponse
+
+        assert not hasattr(EKSResponse, "create_addon"), "moto implements EKS add-ons now: drop gap 5"
+        addons, lock = self.addons, self._lock
+
+        def cluster_of(response: EKSResponse) -> str:
+            name = response._get_param("name")
+            response.eks_backend.describe_cluster(name=name)
+            return name
+
+        def found(response: EKSResponse) -> tuple[tuple[str, str, str, str], dict[str, Any]]:
+            cluster = cluster_of(response)
+            addon_name = response.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            key = (response.current_account, response.region, cluster, addon_name)
+            with lock:
+                addon = addons.get(key)
+            if addon is None:
+                raise ResourceNotFoundException(
+                    clusterName=cluster,
+                    nodegroupName=None,
+                    addonName=addon_name,
+                    message=f"No addon: {addon_name} found in cluster: {cluster}",
+                )
+            return key, addon
+
+        def create_addon(self: EKSResponse) -> ActionResult:
+            cluster, addon_name = cluster_of(self), self._get_param("addonName")
+            now = utcnow()
+            addon = {
+                "addonName": addon_name,
+                "clusterName": cluster,
+                "status": "ACTIVE",
+                "addonVersion": self._get_param("addonVersion") or "v1.3.4-eksbuild.1",
+                "health": {"issues": []},
+                "addonArn": f"arn:aws:eks:{self.region}:{self.current_account}:addon/{cluster}/{addon_name}/{uuid.uuid4()}",
+                "createdAt": now,
+                "modifiedAt": now,
+                "tags": self._get_param("tags") or {},
+                "podIdentityAssociations": [],
+            }
+            key = (self.current_account, self.region, cluster, addon_name)
+            with lock:
+                if key in addons:
+                    raise ResourceInUseException(
+                        clusterName=cluster, nodegroupName=None, addonName=addon_name, message="Addon already exists."
+                    )
+                addons[key] = addon
+            return ActionResult({"addon": addon})
+
+        def describe_addon(self: EKSResponse) -> ActionResult:
+            return ActionResult({"addon": found(self)[1]})
+
+        def delete_addon(self: EKSResponse) -> ActionResult:
+            key, addon = found(self)
+            with lock:
+                addons.pop(key, None)
+            return ActionResult({"addon": addon})
+
+        def list_addons(self: EKSResponse) -> ActionResult:
+            cluster = cluster_of(self)
+            with lock:
+                names = [k[3] for k in addons if k[:3] == (self.current_account, self.region, cluster)]
+            return ActionResult({"addons": names})
+
+        for function in (create_addon, describe_addon, delete_addon, list_addons):
+            self._set(EKSResponse, function.__name__, function)
+        self._route(["{0}/clusters/(?P<name>[^/]+)/addons$", "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"])
+
 
 def _quiet(name: str) -> Any:
     logger = logging.getLogger(name)
@@ -298,7 +502,7 @@ def tags_of(described: dict[str, Any]) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in described.get("Tags", [])}
 
 
-def create_stand_in_cluster(moto: MotoHarness, name: str) -> StandInCluster:
+def create_stand_in_cluster(moto: MotoHarness, name: str, kubernetes_version: str = KUBERNETES_VERSION) -> StandInCluster:
     """An EKS cluster `name` on a VPC with two tagged subnets and a tagged cluster security group."""
     ec2, iam, eks = moto.client("ec2"), moto.client("iam"), moto.client("eks")
     vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
@@ -330,7 +534,7 @@ def create_stand_in_cluster(moto: MotoHarness, name: str) -> StandInCluster:
     )["Role"]["Arn"]
     eks.create_cluster(
         name=name,
-        version=KUBERNETES_VERSION,
+        version=kubernetes_version,
         roleArn=role_arn,
         resourcesVpcConfig={"subnetIds": list(subnet_tags), "securityGroupIds": []},
     )

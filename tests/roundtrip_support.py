@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import config_for_cluster
@@ -14,7 +15,7 @@ from tests.moto_harness import CREDENTIALS, REGION, MotoHarness
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"  # the tls provider cannot be installed here
 
 
-def roundtrip_config(moto: MotoHarness, cluster: str, example: str = "aws-2026-eks") -> dict[str, Any]:
+def roundtrip_config(moto: MotoHarness, cluster: str, example: str | Path = "aws-2026-eks") -> dict[str, Any]:
     """A bundled example configuration for `cluster`, with the provider pointed at moto (as a user would write it)."""
     data = config_for_cluster(cluster, example).model_dump(mode="json", exclude_unset=True, by_alias=True)
     data["region"] = REGION

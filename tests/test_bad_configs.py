@@ -226,6 +226,27 @@ CASES: tuple[Case, ...] = (
         "a version outside that range",
         (put("karpenter.acknowledge_unsupported_kubernetes", "1.30"),),
     ),
+    Case(
+        "previous-version-skips-a-step",
+        "karpenter.previous_version",
+        "'0.37.2'",
+        "the next step from 0.37.2 is karpenter.version: '0.37.8'; allowed: '1.0.14', or leave it unset",
+        (put("karpenter.version", "1.14.1"), put("karpenter.previous_version", "0.37.2")),
+    ),
+    Case(
+        "previous-version-is-the-release",
+        "karpenter.previous_version",
+        "'0.37.2'",
+        "leave it unset once the step is done",
+        (put("karpenter.previous_version", "0.37.2"),),
+    ),
+    Case(
+        "previous-version-unknown",
+        "karpenter.previous_version",
+        "'0.36.2'",
+        "allowed: '0.37.8', or leave it unset",
+        (put("karpenter.previous_version", "0.36.2"),),
+    ),
     # -- environment, names, backend, adoption ---------------------------------------------------------
     Case("environment-uppercase", "environment", "'Prod'", "lowercase", (put("environment", "Prod"),)),
     Case(
@@ -362,6 +383,35 @@ CASES: tuple[Case, ...] = (
         "30",
         "greater than or equal to 60",
         (put("karpenter.helm_timeout_seconds", 30),),
+    ),
+    # -- controller identity (README, "Controller identity: IRSA or EKS Pod Identity") ---------------------
+    Case(
+        "identity-unknown",
+        "karpenter.identity",
+        "'pod-identity'",
+        "'irsa' or 'pod_identity'",
+        (put("karpenter.identity", "pod-identity"),),
+    ),
+    Case(
+        "previous-identity-unknown",
+        "karpenter.previous_identity",
+        "'oidc'",
+        "'irsa' or 'pod_identity'",
+        (put("karpenter.identity", "pod_identity"), put("karpenter.previous_identity", "oidc")),
+    ),
+    Case(
+        "previous-identity-same-as-identity",
+        "karpenter.previous_identity",
+        "'irsa'",
+        "'pod_identity' for the deploy that switches from it, or leave it unset",
+        (put("karpenter.previous_identity", "irsa"),),
+    ),
+    Case(
+        "oidc-thumbprints-without-irsa",
+        "oidc.thumbprints",
+        "['9e99a48a9960b14926bb7f3b02e22da2b0ab7280']",
+        "allowed: [] (remove the key), or karpenter.identity: irsa",
+        (put("karpenter.identity", "pod_identity"), put("oidc.thumbprints", ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"])),
     ),
     # -- interruption queue, node role, discovery ----------------------------------------------------
     Case(

@@ -20,6 +20,10 @@ CHART_DEFAULT_ANTI_AFFINITY = {"requiredDuringSchedulingIgnoredDuringExecution":
 # The controller chart's Service is named for the release ("karpenter") and serves webhooks on this port.
 WEBHOOK_SERVICE = "karpenter"
 WEBHOOK_PORT = 8443
+# IRSA: the service account annotation EKS's webhook turns into AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE.
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+# On the controller pods, naming the identity they were created for (identity_rollout_annotation).
+IDENTITY_POD_ANNOTATION = "karpenter-cdktf/controller-identity"
 
 
 def system_tolerations(config: KarpenterConfig) -> list[dict[str, str]]:
@@ -40,6 +44,18 @@ def system_node_affinity(config: KarpenterConfig) -> dict[str, Any]:
     return {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": expressions}]}}
 
 
+def identity_rollout_annotation(config: KarpenterConfig) -> str | None:
+    """The value of the controller pods' identity annotation: it changes, and so rolls the pods, whenever the identity does.
+
+    EKS injects credentials into a pod only when the pod is created: a running controller keeps the identity
+    it started with. None (no annotation) for plain IRSA, so IRSA installs keep their pod template.
+    """
+    settings = config.karpenter
+    if settings.identity == "irsa" and settings.previous_identity is None:
+        return None
+    return settings.identity + (f", switching from {settings.previous_identity}" if settings.previous_identity else "")
+
+
 def controller_values(
     config: KarpenterConfig, *, cluster_endpoint: str, interruption_queue: str, controller_role_arn: str
 ) -> dict[str, Any]:
@@ -57,7 +73,11 @@ def controller_values(
         }
     )
     values["settings"] |= {"clusterEndpoint": cluster_endpoint, "interruptionQueue": interruption_queue}
-    values["serviceAccount"]["annotations"] = {"eks.amazonaws.com/role-arn": controller_role_arn}
+    if config.karpenter.identity == "irsa":
+        values["serviceAccount"]["annotations"] = {IRSA_ROLE_ANNOTATION: controller_role_arn}
+    rollout = identity_rollout_annotation(config)
+    if rollout:
+        values["podAnnotations"] = {IDENTITY_POD_ANNOTATION: rollout}
     if config.release.webhooks:
         values["webhook"] = {"enabled": True, "port": WEBHOOK_PORT}
     return values

@@ -152,6 +152,47 @@ def irsa_trust_policy(*, oidc_provider_arn: str, issuer_host: str, namespace: st
     }
 
 
+# The service principal EKS Pod Identity assumes roles as (EKS User Guide, "Create IAM role with trust policy required
+# by EKS Pod Identity"); `sts:TagSession` lets it attach the session tags (eks-cluster-name, kubernetes-namespace, ...).
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_ACTIONS = ["sts:AssumeRole", "sts:TagSession"]
+
+
+def pod_identity_trust_policy() -> PolicyDocument:
+    """EKS Pod Identity may assume the role; which pods get it is the association's business (namespace, service account)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": POD_IDENTITY_ACTIONS}],
+    }
+
+
+def controller_trust_policy(
+    identities: tuple[str, ...],
+    *,
+    namespace: str,
+    service_account: str,
+    oidc_provider_arn: str | None = None,
+    issuer_host: str | None = None,
+) -> PolicyDocument:
+    """The controller role's trust: one statement per identity in use (both while `karpenter.previous_identity` is set).
+
+    IRSA's statement first, so a switch from IRSA only appends the Pod Identity statement.
+    """
+    statements = []
+    if "irsa" in identities:
+        if oidc_provider_arn is None or issuer_host is None:
+            raise ValueError("IRSA needs the OIDC provider's ARN and issuer host")
+        irsa = irsa_trust_policy(
+            oidc_provider_arn=oidc_provider_arn, issuer_host=issuer_host, namespace=namespace, service_account=service_account
+        )
+        statements += irsa["Statement"]
+    if "pod_identity" in identities:
+        statements += pod_identity_trust_policy()["Statement"]
+    if not statements:
+        raise ValueError(f"no known identity in {identities!r}")
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def ec2_trust_policy() -> PolicyDocument:
     return {
         "Version": "2012-10-17",

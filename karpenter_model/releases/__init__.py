@@ -13,6 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from karpenter_model.releases.cloudformation import Template, load_template
 
 DATA = Path(__file__).parent / "data"
@@ -69,6 +71,9 @@ class ReleaseProfile:
     api_version: Literal["v1beta1", "v1"]  # what the release stores, and what our manifests are written in
     kubernetes_minors: tuple[int, int]  # 1.<first> to 1.<last>, inclusive, from upstream's compatibility matrix
     webhooks: bool  # the controller serves its admission and conversion webhooks (the CRD chart points at them)
+    # The running releases this one may replace in one deploy, as upstream's upgrade guides document them
+    # (STEP_SOURCES says where); anything else is refused at plan time, and a fresh install is always allowed.
+    follows: tuple[str, ...] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -92,6 +97,16 @@ class ReleaseProfile:
         """Every CRD the release's `karpenter-crd` chart installs: `<group>_<plural>.yaml` is `<plural>.<group>`."""
         files = sorted((self.data_dir / "crds").glob("*.yaml"))
         return tuple(f"{plural}.{group}" for group, plural in (path.stem.split("_", 1) for path in files))
+
+    @cached_property
+    def served_versions(self) -> dict[str, tuple[str, ...]]:
+        """For each CRD, the API versions the release's CRDs serve: a stored version outside them blocks the upgrade."""
+        served = {}
+        for name, path in zip(self.crd_names, sorted((self.data_dir / "crds").glob("*.yaml")), strict=True):
+            text = path.read_text()
+            crd = yaml.load(text, Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(text)
+            served[name] = tuple(version["name"] for version in crd["spec"]["versions"] if version["served"])
+        return served
 
     def supports(self, kubernetes_minor: int) -> bool:
         first, last = self.kubernetes_minors
@@ -127,13 +142,28 @@ class ReleaseProfile:
 PROFILES = {
     profile.version: profile
     for profile in (
-        ReleaseProfile("0.37.2", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=False),
-        ReleaseProfile("0.37.8", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=True),
-        ReleaseProfile("1.0.14", api_version="v1", kubernetes_minors=(24, 31), webhooks=True),
-        ReleaseProfile("1.14.1", api_version="v1", kubernetes_minors=(30, 36), webhooks=False),
+        ReleaseProfile("0.37.2", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=False, follows=("0.37.8",)),
+        ReleaseProfile("0.37.8", api_version="v1beta1", kubernetes_minors=(23, 30), webhooks=True, follows=("0.37.2", "1.0.14")),
+        ReleaseProfile("1.0.14", api_version="v1", kubernetes_minors=(24, 31), webhooks=True, follows=("0.37.8",)),
+        ReleaseProfile("1.14.1", api_version="v1", kubernetes_minors=(30, 36), webhooks=False, follows=("1.0.14",)),
     )
 }
 DEFAULT_VERSION = "0.37.2"
+
+# Where each step of `follows` is documented (files under tests/reference/karpenter-<version>/docs, as upstream ships them).
+STEP_SOURCES = {
+    ("0.37.2", "0.37.8"): "1.0.14 v1-migration.md, Upgrade Procedure step 3: first the latest patch of the current minor",
+    ("0.37.8", "1.0.14"): "1.0.14 v1-migration.md, Upgrade Procedure steps 7-10: from that patch, with webhooks on, to 1.0.x",
+    ("1.0.14", "1.14.1"): "1.14.1 upgrade-guide.md: 1.1.0+ only after the v1 migration (every manifest and stored object v1)",
+    ("1.0.14", "0.37.8"): "1.0.14 v1-migration.md, Downgrading: back from 1.0.x only to the latest patch, webhooks on",
+    ("0.37.8", "0.37.2"): "0.37.8 upgrade-guide.md: 0.36+ rolls back within the patch releases that support rollback (same API)",
+}
+
+
+def next_step(version: str) -> str | None:
+    """The release a documented upgrade goes to from `version` (the lowest newer release that follows it), if any."""
+    newer = [p.version for p in PROFILES.values() if version in p.follows and _version_key(p.version) > _version_key(version)]
+    return min(newer, key=_version_key, default=None)
 
 
 def _version_key(version: str) -> tuple[int, ...]:
