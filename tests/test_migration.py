@@ -20,6 +20,7 @@ import pytest
 import yaml
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from karpenter_check.synthesized import reference_values, resolve
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.conversion import convert_config
 from karpenter_model.documents.iam import managed_policies, measured_values
@@ -167,17 +168,15 @@ def test_the_policies_of_each_step_are_upstreams_for_both_releases(steps):
 def fill(text: str, config: KarpenterConfig) -> str:
     """The policy text with the stack's references replaced by the values measured_values assumes."""
     measured = measured_values(config)
-    references = {
-        r"\$\{data\.aws_partition\.current\.partition\}": measured.partition,
-        r"\$\{data\.aws_region\.current\.name\}": measured.region,
-        r"\$\{data\.aws_caller_identity\.current\.account_id\}": measured.account_id,
-        r"\$\{aws_sqs_queue\.karpenter_interruption\.arn\}": measured.queue_arn,
-        r"\$\{aws_iam_role\.karpenter_node\.arn\}": measured.node_role_arn,
-    }
-    for pattern, value in references.items():
-        text = re.sub(pattern, value, text)
-    assert "${" not in text, text
-    return text
+    values = reference_values(
+        partition=measured.partition,
+        region=measured.region,
+        account=measured.account_id,
+        queue_arn=measured.queue_arn,
+        node_role_arn=measured.node_role_arn,
+        issuer_host="unused.example",  # controller policies do not name the OIDC provider
+    )
+    return resolve(text, values)
 
 
 def test_the_previous_releases_policies_are_attached_before_the_releases_own_change(steps):

@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pytest
 
+from karpenter_check.policies import document
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.iam import managed_policies, measured_values, node_role_policy_arns
 from karpenter_model.migration import kept_controller_policies
@@ -99,12 +99,11 @@ def attached(moto: MotoHarness, config: KarpenterConfig) -> tuple[dict[str, dict
     def policies(role: str) -> list[dict[str, str]]:
         return list(iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
 
-    def document(arn: str) -> dict[str, Any]:
+    def attached_document(arn: str) -> dict[str, Any]:
         version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        found = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-        return json.loads(unquote(found)) if isinstance(found, str) else dict(found)
+        return document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
-    controller = {p["PolicyName"]: document(p["PolicyArn"]) for p in policies(names.controller_role)}
+    controller = {p["PolicyName"]: attached_document(p["PolicyArn"]) for p in policies(names.controller_role)}
     return controller, {p["PolicyName"] for p in policies(names.node_role)}
 
 
@@ -132,8 +131,8 @@ def test_after_every_step_the_role_holds_every_policy_of_both_releases_word_for_
         config, values = step.config, measured_values(step.config)
         attached_documents = list(step.controller_policies.values())
         for release in filter(None, (config.previous_release, config.release)):
-            for name, document in managed_policies(release, values, values).items():
-                assert document in attached_documents, (
+            for name, expected in managed_policies(release, values, values).items():
+                assert expected in attached_documents, (
                     f"{step.name}: Karpenter {release.version}'s {name.address} is not attached"
                 )
         wanted = {config.prefix + name.suffix for name in managed_policies(config.release, values, values)}

@@ -32,9 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from karpenter_model.releases import DATA
+from karpenter_model.releases import DATA, read_yaml
 
 from . import _cel, _runtime
 from ._golang import label_value_error
@@ -178,9 +176,8 @@ def _crd_file(release: str, kind: str) -> Path:
 
 
 def load_crd(release: str, kind: str) -> dict[str, Any]:
-    """The release's CRD for kind, parsed (libyaml's safe loader when present: 10x faster)."""
-    text = _crd_file(release, kind).read_text()
-    crd: dict[str, Any] = yaml.load(text, Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(text)
+    """The release's CRD for kind, parsed."""
+    crd: dict[str, Any] = read_yaml(_crd_file(release, kind))
     return crd
 
 

@@ -20,6 +20,12 @@ from karpenter_model.releases.cloudformation import Template, load_template
 DATA = Path(__file__).parent / "data"
 
 
+def read_yaml(path: Path) -> Any:
+    """One of upstream's YAML files, parsed (libyaml's safe loader when present: 10x faster)."""
+    text = path.read_text()
+    return yaml.load(text, Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(text)
+
+
 @dataclass(frozen=True)
 class ControllerPolicyName:
     """How this app addresses and names one of upstream's controller policies."""
@@ -103,8 +109,7 @@ class ReleaseProfile:
         """For each CRD, the API versions the release's CRDs serve: a stored version outside them blocks the upgrade."""
         served = {}
         for name, path in zip(self.crd_names, sorted((self.data_dir / "crds").glob("*.yaml")), strict=True):
-            text = path.read_text()
-            crd = yaml.load(text, Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(text)
+            crd = read_yaml(path)
             served[name] = tuple(version["name"] for version in crd["spec"]["versions"] if version["served"])
         return served
 
