@@ -26,7 +26,7 @@ export TF_PROVIDER_MIRROR ?= /opt/tf-plugins
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: deps synth lint typecheck test test-unit test-roundtrip bench check lock lock-check clean
+.PHONY: deps synth lint typecheck test test-unit test-tools test-roundtrip bench check lock lock-check clean
 
 # -- installation (each stamp depends on its lock files, so a changed lock reinstalls) --------------
 
@@ -72,13 +72,13 @@ deps: $(VENV)/.dev.installed $(SCAN_VENV)/.scan.installed node_modules/.installe
 synth: $(VENV)/.runtime.installed node_modules/.installed
 	$(PY) main.py
 
-## The whole suite, in this order: lint, format check, type check, then unit, snapshot, terraform
-## validate, checkov, and the terraform round trip against moto. CI runs this (.ci/run).
+## The whole suite, in this order: lint, format check, type check, then every tier in one pytest run (unit, tools,
+## roundtrip: see README, "Test tiers"), printing the 25 slowest steps. CI runs this (.ci/run).
 test: deps
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/ruff format --check
 	$(VENV)/bin/mypy
-	$(PYTEST)
+	$(PYTEST) --durations=25
 
 # -- parts of `make test` -----------------------------------------------------------------------------
 
@@ -91,13 +91,17 @@ lint: $(VENV)/.dev.installed
 typecheck: $(VENV)/.dev.installed
 	$(VENV)/bin/mypy
 
-## Fast feedback: every test but the round trip against moto (no lint, no type check).
-test-unit: deps
-	$(PYTEST) -m "not roundtrip"
+## The unit tier: in-process tests only (no terraform, moto, cdktf CLI or other process; jsii's Node aside); under a minute.
+test-unit: $(VENV)/.dev.installed
+	$(PYTEST) -m unit --durations=10
 
-## Only the round trip: terraform init/apply/plan/destroy of the infra stack against moto.
+## The tools tier: terraform init/validate, checkov, parliament, the cdktf CLI, main.py and other CLIs as processes.
+test-tools: deps
+	$(PYTEST) -m tools --durations=10
+
+## The roundtrip tier: terraform apply/plan/destroy (and cdktf deploy/destroy) against moto.
 test-roundtrip: deps
-	$(PYTEST) -m roundtrip
+	$(PYTEST) -m roundtrip --durations=10
 
 ## After `cdktf deploy`: the live account and cluster against the synthesized stacks (AWS credentials,
 ## kubeconfig), one table of checks with their fixes; exit 1 if any fails. `make check CHECK_ARGS=--scale-test`.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from karpenter_check.policies import (
@@ -21,8 +22,9 @@ from karpenter_check.policies import (
     queue_policy_problems,
     trust_modes,
 )
-from karpenter_check.results import Result, failed, passed, skipped
+from karpenter_check.results import Result, failed, passed, skipped, warned
 from karpenter_check.synthesized import SynthError, Synthesized, UnresolvedReference, reference_values, resolve
+from karpenter_model.releases.eks_calendar import CALENDAR, SOURCE, warning_on
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 POD_IDENTITY_AGENT = "eks-pod-identity-agent"
@@ -95,7 +97,9 @@ class AwsFacts:
 
 
 class AwsChecks:
-    def __init__(self, config: Any, synthesized: Synthesized, clients: AwsClients) -> None:
+    def __init__(self, config: Any, synthesized: Synthesized, clients: AwsClients, today: date | None = None) -> None:
+        """`today`: the date the EKS calendar is read for (the machine's, in UTC, unless given)."""
+        self.today = today or datetime.now(UTC).date()
         self.config = config
         self.synth = synthesized
         self.aws = clients
@@ -213,6 +217,18 @@ class AwsChecks:
             yield failed("eks cluster", detail, "wait for the cluster to be ACTIVE (aws eks wait cluster-active --name ...)")
         else:
             yield passed("eks cluster", detail)
+        yield self._eks_calendar(str(cluster.get("version", "")))
+
+    def _eks_calendar(self, version: str) -> Result:
+        check = "eks support calendar"
+        minor = int(version.split(".")[1]) if version.count(".") == 1 and version.split(".")[1].isdigit() else None
+        support = CALENDAR.get(minor) if minor is not None else None
+        if minor is None or support is None:
+            return skipped(check, f"Kubernetes {version} is not in this app's EKS calendar ({SOURCE})")
+        warning = warning_on(self.config.release, minor, self.today)
+        if warning:
+            return warned(check, warning, "README, EKS already upgraded your cluster")
+        return passed(check, f"Kubernetes {version}: standard support until {support.end_of_standard.isoformat()} ({SOURCE})")
 
     def _learn(self) -> None:
         """ARNs the documents refer to, read where they exist: a missing or unreadable one is its own check's failure."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["PASS", "FAIL", "SKIP"]
+Status = Literal["PASS", "WARN", "FAIL", "SKIP"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ def passed(check: str, detail: str) -> Result:
     return Result(check, "PASS", detail)
 
 
+def warned(check: str, detail: str, fix: str) -> Result:
+    """Works today, but needs action soon (a support deadline); not a failure."""
+    return Result(check, "WARN", detail, fix)
+
+
 def failed(check: str, detail: str, fix: str) -> Result:
     return Result(check, "FAIL", detail, fix)
 
@@ -32,7 +37,7 @@ def skipped(check: str, detail: str) -> Result:
 
 
 def exit_code(results: Iterable[Result]) -> int:
-    """1 if any check failed, else 0 (SKIP is not a failure)."""
+    """1 if any check failed, else 0 (WARN and SKIP are not failures)."""
     return 1 if any(r.status == "FAIL" for r in results) else 0
 
 
@@ -60,8 +65,8 @@ def render_table(results: Sequence[Result], width: int | None = None) -> str:
             lines.append(" | ".join(parts).rstrip())
         if index == 0:
             lines.append("-+-".join("-" * w for w in widths))
-    counts = {status: sum(1 for r in results if r.status == status) for status in ("PASS", "FAIL", "SKIP")}
+    counts = {status: sum(1 for r in results if r.status == status) for status in ("PASS", "WARN", "FAIL", "SKIP")}
     lines.append("")
     # Not "N passed, N failed": that line is what test-run summaries look like to CI.
-    lines.append(f"checks: {counts['PASS']} PASS / {counts['FAIL']} FAIL / {counts['SKIP']} SKIP")
+    lines.append(f"checks: {counts['PASS']} PASS / {counts['WARN']} WARN / {counts['FAIL']} FAIL / {counts['SKIP']} SKIP")
     return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -17,6 +17,7 @@ from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.iam import PolicyDocument, PolicyValues, controller_trust_policy, managed_policies, measured_values
 from karpenter_model.migration import kept_controller_policies
+from karpenter_model.naming import IDENTITY_TAG, RELEASE_TAG
 from karpenter_model.releases import ControllerPolicyName
 
 IDENTITY_NAMES = {("irsa",): "IRSA", ("pod_identity",): "EKS Pod Identity", ("irsa", "pod_identity"): "IRSA and EKS Pod Identity"}
@@ -33,7 +34,9 @@ class ControllerRole(Construct):
         oidc: OidcProvider | None,
         queue_arn: str,
         node_role_arn: str,
+        guards: Sequence[dict[str, str]] = (),
     ) -> None:
+        """`guards`: preconditions checked before the role, and so before any of its policies, changes."""
         super().__init__(scope, id)
         identities = config.karpenter.identities
         trust = controller_trust_policy(
@@ -51,6 +54,9 @@ class ControllerRole(Construct):
                 # Only trust and description follow `karpenter.identity`: a switch updates the role in place, same name and ARN.
                 description=f"Karpenter controller for EKS cluster {config.cluster_name} ({IDENTITY_NAMES[identities]})",
                 assume_role_policy=json.dumps(trust),
+                # What the next deploy's guard reads: the release and identity this role was last deployed for.
+                tags={RELEASE_TAG: config.karpenter.version, IDENTITY_TAG: config.karpenter.identity},
+                lifecycle=TerraformResourceLifecycle(precondition=list(guards)) if guards else None,
             )
         )
         references = PolicyValues(

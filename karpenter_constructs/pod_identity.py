@@ -11,22 +11,18 @@ couldn't find resource" (README, "Controller identity: IRSA or EKS Pod Identity"
 
 from __future__ import annotations
 
-import re
-
-from cdktf import Fn, TerraformCount, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_eks_addon import DataAwsEksAddon
-from cdktf_cdktf_provider_aws.data_aws_iam_role import DataAwsIamRole
-from cdktf_cdktf_provider_aws.data_aws_iam_roles import DataAwsIamRoles
 from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
 from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
+from karpenter_constructs.running_release import RUNNING_ROLE
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.terraform_literals import literal
 
 POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent"
-RUNNING_ROLE = "data.aws_iam_role.karpenter_controller_running"
 
 
 def undeclared_switch_check(role_name: str) -> dict[str, str]:
@@ -34,7 +30,8 @@ def undeclared_switch_check(role_name: str) -> dict[str, str]:
 
     The plan reads the controller role as it is before this deploy (`RUNNING_ROLE`, none on a fresh install).
     Trusting IRSA and not Pod Identity means a controller runs with IRSA credentials; dropping IRSA's trust in
-    this deploy would fail its next credential refresh until the chart stack replaces its pods.
+    this deploy would fail its next credential refresh until the chart stack replaces its pods. The role's
+    identity tag says the same (`infra_identity_guard`); the trust also covers a role that has no tag yet.
     """
     irsa_only = 'strcontains(trust, "sts:AssumeRoleWithWebIdentity") && !strcontains(trust, "pods.eks.amazonaws.com")'
     return {
@@ -45,11 +42,6 @@ def undeclared_switch_check(role_name: str) -> dict[str, str]:
         "until the pods are replaced), and unset it in a later deploy; see the README, "
         '"Controller identity: IRSA or EKS Pod Identity".',
     }
-
-
-def exact_name_regex(name: str) -> str:
-    """An RE2 pattern matching exactly `name` (IAM names: letters, digits and `+=,.@_-`)."""
-    return "^" + re.escape(name) + "$"
 
 
 class PodIdentity(Construct):
@@ -83,13 +75,4 @@ class PodIdentity(Construct):
         if config.karpenter.previous_identity is not None:
             return None  # a declared switch keeps both trusts
         role_name = config.resource_names.controller_role
-        # `aws_iam_roles` finds nothing rather than failing on a fresh install; the role is then read only if it exists.
-        existing = named(
-            DataAwsIamRoles(self, "existing_controller_role", name_regex=literal(exact_name_regex(role_name))),
-            "karpenter_controller_running",
-        )
-        running = DataAwsIamRole(
-            self, "running_controller_role", name=literal(role_name), count=TerraformCount.of(Fn.length_of(existing.names))
-        )
-        running.override_logical_id(RUNNING_ROLE.split(".")[-1])
         return TerraformResourceLifecycle(precondition=[undeclared_switch_check(literal(role_name))])

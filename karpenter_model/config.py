@@ -222,6 +222,23 @@ class KarpenterSettings(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _one_change_per_deploy(self) -> KarpenterSettings:
+        """A version step and an identity switch each keep the running controller working on their own; not together.
+
+        Each step keeps what the previous release needs until the chart stack replaces the controller's pods,
+        and each assumes the other half (the identity, the release) stays as it was.
+        """
+        if self.previous_version is not None and self.previous_identity is not None:
+            raise CrossFieldError(
+                "karpenter.previous_identity",
+                self.previous_identity,
+                f"this deploy is also a version step (karpenter.previous_version {self.previous_version!r}): one change "
+                f"per deploy. Deploy the step with karpenter.identity: {self.previous_identity!r} first, then switch the "
+                "identity in a deploy of its own; allowed: leave it unset in this deploy",
+            )
+        return self
+
     @property
     def identities(self) -> tuple[ControllerIdentity, ...]:
         """The identities wired up in this deploy: `identity`, and during a switch `previous_identity` too."""
@@ -769,6 +786,7 @@ def _node_class_problems(config: KarpenterConfig) -> list[CrossFieldError]:
                     f"allowed: {node_role!r}, or omit role to get it",
                 )
             )
+        problems += _empty_selector_terms(where, node_class.spec)
         for kind in ("subnetSelectorTerms", "securityGroupSelectorTerms"):
             terms = node_class.spec.get(kind)
             for term_index, term in enumerate(terms if isinstance(terms, list) else []):
@@ -780,6 +798,33 @@ def _node_class_problems(config: KarpenterConfig) -> list[CrossFieldError]:
                             f"{where}.{kind}[{term_index}].tags['karpenter.sh/discovery']",
                             value,
                             f"the infra stack tags subnets and security groups with the cluster name; allowed: {config.cluster_name!r}",
+                        )
+                    )
+    return problems
+
+
+# Selector-term fields that must not be empty. Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3)
+# ignore a term holding one of them empty: the node class goes NotReady, or drifts and replaces its nodes.
+EMPTY_SELECTOR_FIELDS = {"tags": "an empty tags map", "name": "an empty name", "ssmParameter": "an empty ssmParameter"}
+
+
+def _empty_selector_terms(where: str, spec: dict[str, Any]) -> list[CrossFieldError]:
+    """Every `*SelectorTerms` entry with an empty tags map, name or ssmParameter, for every release."""
+    problems = []
+    for kind, terms in spec.items():
+        if not kind.endswith("SelectorTerms") or not isinstance(terms, list):
+            continue
+        for index, term in enumerate(terms):
+            for field, empty in EMPTY_SELECTOR_FIELDS.items():
+                value = term.get(field) if isinstance(term, dict) else None
+                if value is not None and not value:
+                    problems.append(
+                        CrossFieldError(
+                            f"{where}.{kind}[{index}].{field}",
+                            value,
+                            f"{empty} in a selector term: Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3) "
+                            "ignore such a term, and the node class goes NotReady, or drifts and replaces its nodes; "
+                            f"allowed: a non-empty {field}, or a term without it",
                         )
                     )
     return problems

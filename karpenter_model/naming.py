@@ -10,6 +10,11 @@ from karpenter_model.releases import INTERRUPTION_RULE_NAMES, ReleaseProfile
 if TYPE_CHECKING:
     from karpenter_model.config import NameOverrides
 
+# Tags on the controller role: the release and the identity it was last deployed for. The next deploy's infra
+# plan reads them before it changes any policy (karpenter_constructs.running_release).
+RELEASE_TAG = "karpenter-cdktf/release"
+IDENTITY_TAG = "karpenter-cdktf/identity"
+
 # Every rule any release has (`names.interruption_rules` may name any of them).
 INTERRUPTION_RULE_KINDS = tuple(name.key for name in INTERRUPTION_RULE_NAMES.values())
 

@@ -15,10 +15,20 @@ from karpenter_constructs.interruption_queue import InterruptionQueue
 from karpenter_constructs.node_role import NodeRole
 from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_constructs.pod_identity import PodIdentity
+from karpenter_constructs.running_release import (
+    RUNNING_IDENTITY,
+    RUNNING_RELEASE,
+    RunningControllerRole,
+    infra_identity_guard,
+    infra_release_guard,
+    untagged_role_warning,
+)
 from karpenter_constructs.system_node_group import SystemNodeGroup
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.terraform_literals import literal_tree
+from karpenter_model.terraform_literals import literal, literal_tree
 from stacks.state import apply_adoption, configure_backend
+
+UNTAGGED_ROLE_CHECK = "controller_role_records_its_release"
 
 
 def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
@@ -44,12 +54,18 @@ class InfraStack(TerraformStack):
         if irsa and not config.oidc.thumbprints:
             TlsProvider(self, "tls")
 
+        # Before anything changes: which release and identity the controller role was last deployed for.
+        role_name = literal(config.resource_names.controller_role)
+        RunningControllerRole(self, "running", role_name=config.resource_names.controller_role)
+        self.add_override(f"check.{UNTAGGED_ROLE_CHECK}", untagged_role_warning(role_name, config.karpenter.version))
         cluster = ExistingCluster(
             self,
             "cluster",
             cluster_name=config.cluster_name,
             release=config.release,
             acknowledged=config.karpenter.acknowledge_unsupported_kubernetes,
+            running=RUNNING_RELEASE,
+            tags_cluster_security_group=config.discovery.manage_tags and not config.discovery.security_group_ids,
         )
         oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster) if irsa else None
         node = NodeRole(self, "node_role", config=config, cluster=cluster)
@@ -62,6 +78,16 @@ class InfraStack(TerraformStack):
             oidc=oidc,
             queue_arn=interruption.queue.arn,
             node_role_arn=node.role.arn,
+            guards=[
+                infra_release_guard(config.release, config.previous_release, role_name, RUNNING_RELEASE),
+                infra_identity_guard(
+                    config.karpenter.identity,
+                    config.karpenter.previous_identity,
+                    config.karpenter.previous_version,
+                    role_name,
+                    RUNNING_IDENTITY,
+                ),
+            ],
         )
         pod_identity = None
         if "pod_identity" in config.karpenter.identities:

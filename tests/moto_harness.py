@@ -503,8 +503,16 @@ def tags_of(described: dict[str, Any]) -> dict[str, str]:
 
 
 def create_stand_in_cluster(moto: MotoHarness, name: str, kubernetes_version: str = KUBERNETES_VERSION) -> StandInCluster:
-    """An EKS cluster `name` on a VPC with two tagged subnets and a tagged cluster security group."""
+    """An EKS cluster `name` on a VPC with two tagged subnets and a tagged cluster security group.
+
+    One moto serves the whole test session, and a scenario finds its resources by the cluster's name as a prefix:
+    a name already used, or one that is a prefix of another's (`rt-a`, `rt-a-b`), is refused.
+    """
     ec2, iam, eks = moto.client("ec2"), moto.client("iam"), moto.client("eks")
+    for other in eks.list_clusters()["clusters"]:
+        assert not (other == name or other.startswith(name + "-") or name.startswith(other + "-")), (
+            f"stand-in cluster {name!r} collides with {other!r} in the session's moto: pick a name of its own"
+        )
     vpc_id = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
     subnet_tags = {}
     for index, zone in enumerate(("a", "b")):

@@ -12,8 +12,10 @@
    state, must replace and delete: the test can fail.
 5. `terraform destroy` of the HCL (the plans wrote nothing), then moto holds nothing of it.
 
-The moto server is this module's (module-scoped fixture of test_roundtrip), but moto's backends live
-in the process, so step 5 is what leaves them clean for later tests. Figures are printed at the end.
+The moto server is the session's (tests/conftest.py), shared with the other round trips running at
+the same time, so step 5 is what leaves it clean of this module's resources. The synthesis happens
+when the session's round trips start (`@starts_early`); the terraform steps run in the session's
+pool. Figures are printed at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import re
 import shutil
 import textwrap
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +37,18 @@ import yaml
 from karpenter_model.config import KarpenterConfig
 from tests.conftest import ROOT, synth
 from tests.moto_harness import REGION, MotoHarness, StandInCluster, create_stand_in_cluster, tags_of
-from tests.roundtrip_support import THUMBPRINT, Figures, aws_env, roundtrip_config, state_instances
+from tests.roundtrip_support import (
+    THUMBPRINT,
+    Figures,
+    Start,
+    Started,
+    aws_env,
+    listed,
+    roundtrip_config,
+    starts_early,
+    state_instances,
+)
 from tests.terraform import terraform, terraform_env
-
-pytestmark = pytest.mark.roundtrip
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "karpenter_tf"
 CLUSTER = "aws-2026-eks"  # the README's example names the seed's resources after this cluster
@@ -200,10 +212,12 @@ def leftovers(moto: MotoHarness, stand_in: StandInCluster) -> dict[str, Any]:
     found = {
         "roles": [
             r["RoleName"]
-            for r in iam.list_roles()["Roles"]
+            for r in listed(iam, "list_roles", "Roles")
             if r["RoleName"].startswith(prefix) and r["RoleName"] != f"{CLUSTER}-cluster"
         ],
-        "policies": [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)],
+        "policies": [
+            p["PolicyName"] for p in listed(iam, "list_policies", "Policies", Scope="Local") if p["PolicyName"].startswith(prefix)
+        ],
         "oidc_providers": [
             p["Arn"]
             for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
@@ -223,17 +237,14 @@ def synth_stack(config: KarpenterConfig, project: Path) -> Path:
     return project / "cdktf.out" / "stacks" / "infra"
 
 
-@pytest.fixture(scope="module")
-def figures(request: pytest.FixtureRequest) -> Figures:
-    plugin = Figures("adopting a karpenter.tf state (moto)")
-    request.config.pluginmanager.register(plugin, "adoption-figures")
-    return plugin
-
-
-@pytest.fixture(scope="module")
-def adoption(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory) -> Adoption:
-    terraform_bin, mirror = tools
-    workdir = tmp_path_factory.mktemp("adoption")  # never /work/main: the state lives here
+@starts_early
+def start(start: Start) -> Future[Adoption]:
+    """The stand-in cluster and both stacks (adopted, control) synthesized here, in the test thread (jsii is not for
+    threads); the HCL's apply, the two plans and the destroy run in the session's pool."""
+    figures = Figures("adopting a karpenter.tf state (moto)")
+    start.config.pluginmanager.register(figures, "adoption-figures")
+    moto, terraform_bin, mirror = start.moto, start.terraform_bin, start.mirror
+    workdir = start.tmp_path_factory.mktemp("adoption")  # never /work/main: the state lives here
     env = aws_env(terraform_env(mirror, workdir))
     stand_in = create_stand_in_cluster(moto, CLUSTER)
     result = Adoption(stand_in, adoption_config(moto, adopt=True))
@@ -260,22 +271,36 @@ def adoption(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_p
         actions = plan_actions(shown)
         return Plan(shown, actions, count(actions))
 
-    start = time.monotonic()
+    # Synthesized now; planned against the state the HCL will have written.
+    stack_dir = result.timed("synth", lambda: synth_stack(result.config, workdir))
+    # The control: its own project directory whose state/ is the same directory (a link, not a copy).
+    control = workdir / "control"
+    control.mkdir()
+    (control / STATE_DIR).symlink_to(workdir / STATE_DIR, target_is_directory=True)
+    control_dir = result.timed("control synth", lambda: synth_stack(adoption_config(moto, adopt=False), control))
+    return start.scenarios.submit(run, result, legacy, stack_dir, control_dir, state_file, tf, plan, figures, moto)
+
+
+def run(
+    result: Adoption,
+    legacy: Path,
+    stack_dir: Path,
+    control_dir: Path,
+    state_file: Path,
+    tf: Callable[..., str],
+    plan: Callable[[Path, str], Plan],
+    figures: Figures,
+    moto: MotoHarness,
+) -> Adoption:
+    """The HCL applied, the adopted and the control stacks planned against its state, the HCL destroyed."""
+    stand_in = result.stand_in
+    begun = time.monotonic()
     try:
         result.timed("HCL init", lambda: tf(legacy, "init"))
         result.timed("HCL apply", lambda: tf(legacy, "apply", "-auto-approve"))
         result.applied = state_instances(json.loads(state_file.read_text()))
         applied_state = state_file.read_bytes()
-
-        # Synthesized here (jsii runs in this process), then planned against the state the HCL wrote.
-        stack_dir = result.timed("synth", lambda: synth_stack(result.config, workdir))
         result.adopted = plan(stack_dir, "adopted")
-
-        # The control: its own project directory whose state/ is the same directory (a link, not a copy).
-        control = workdir / "control"
-        control.mkdir()
-        (control / STATE_DIR).symlink_to(workdir / STATE_DIR, target_is_directory=True)
-        control_dir = result.timed("control synth", lambda: synth_stack(adoption_config(moto, adopt=False), control))
         result.control = plan(control_dir, "control")
         result.state_unchanged = state_file.read_bytes() == applied_state
     finally:
@@ -286,7 +311,7 @@ def adoption(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_p
             result.leftovers = leftovers(moto, stand_in)
             result.after = existing_tags(moto, stand_in)
             phases = ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in result.phases.items())
-            figures.add(f"phases: {phases}; total {time.monotonic() - start:.1f}s")
+            figures.add(f"phases: {phases}; terraform's part {time.monotonic() - begun:.1f}s")
             figures.add(f"HCL apply: {len(result.applied)} resource instances in the karpenter.tf state")
             for label, planned in (("adopted", result.adopted), ("control", result.control)):
                 if planned is not None:
@@ -305,6 +330,11 @@ def adoption(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_p
                     addresses = sorted(a for a, k in result.control.actions.items() if k == kind)
                     figures.add(f"  control {kind}: {', '.join(addresses)}")
     return result
+
+
+@pytest.fixture(scope="module")
+def adoption(started: Started) -> Adoption:
+    return started(__name__).result(timeout=1800)
 
 
 # --------------------------------------------------------------------------------------------

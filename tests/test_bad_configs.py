@@ -1,22 +1,25 @@
 """Bad input: every broken configuration exits non-zero with one clear message and writes nothing.
 
 Each case is the bundled example with one thing broken (or a broken file), run through the real
-entry point (`main.py` in a subprocess, as `make synth` and `cdktf synth` run it) with
-CDKTF_OUTDIR pointing at a directory that already holds an earlier synthesis. A case passes when
+entry point (`main.main()`, in this process, from the config's directory) with CDKTF_OUTDIR
+pointing at a directory that already holds an earlier synthesis. A case passes when
 the process exits non-zero, stderr is a single `error:` message that names the field path, the bad
 value and what is allowed (no traceback, no jsii stack), and the earlier output is byte-identical.
 
-Config errors happen before cdktf is imported, so each run takes a fraction of a second (one case,
-an adoption address only the assembled stack can check, loads cdktf and fails during synthesis:
-it shows the staged synthesis leaves the old output alone). The runs go through a small thread
-pool once per module and each case then checks its own result.
+Config errors happen before cdktf is used, so each run takes milliseconds (the slow cases, an
+adoption address only the assembled stack can check, synthesize and fail: they show the staged
+synthesis leaves the old output alone). The runs happen once per module and each case then checks
+its own result. One test runs `python main.py` as a process for two cases and shows the process
+prints what main() prints here, exits 1 and leaves the output alone: the CLI contract.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import re
@@ -24,7 +27,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +34,9 @@ from typing import Any
 import pytest
 import yaml
 
-from karpenter_model.base import ConfigError, bounded_repr
+from karpenter_model.base import bounded_repr
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.limits import MAX_CONFIG_BYTES
-from karpenter_model.loading import load_config
 from tests.conftest import EXAMPLE_CONFIG, ROOT, example_data, make_config, synth
 
 Edit = Callable[[dict[str, Any]], None]
@@ -92,7 +93,7 @@ class Case:
     extra: tuple[str, ...] = ()  # further text the message must hold
     slow: bool = False  # fails only once the stacks are assembled, after cdktf is loaded
     env: tuple[tuple[str, str], ...] = ()  # environment overrides (KARPENTER_CONFIG, CDKTF_OUTDIR), relative to the workdir
-    in_process: bool = False  # a config value only: validated by load_config in this process, no subprocess
+    in_process: bool = False  # a config value only (all cases now run through main.main() in this process alike)
 
 
 def in_process(*cases: Case) -> tuple[Case, ...]:
@@ -113,6 +114,16 @@ def rename_cluster(name: str) -> Edit:
         moved = json.loads(json.dumps(data).replace("aws-2026-eks", name))
         data.clear()
         data.update(moved)
+
+    return edit
+
+
+def from_example(stem: str) -> Edit:
+    """Start from another bundled example (another release) instead of the default one."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data.clear()
+        data.update(yaml.safe_load((ROOT / "examples" / f"{stem}.yaml").read_text()))
 
     return edit
 
@@ -398,6 +409,53 @@ CASES: tuple[Case, ...] = (
         "'oidc'",
         "'irsa' or 'pod_identity'",
         (put("karpenter.identity", "pod_identity"), put("karpenter.previous_identity", "oidc")),
+    ),
+    Case(
+        "version-step-and-identity-switch-together",
+        "karpenter.previous_identity",
+        "'irsa'",
+        "leave it unset in this deploy",
+        (
+            put("karpenter.version", "0.37.8"),
+            put("karpenter.previous_version", "0.37.2"),
+            put("karpenter.identity", "pod_identity"),
+            put("karpenter.previous_identity", "irsa"),
+        ),
+        extra=("one change per deploy",),
+    ),
+    # -- empty selector terms, refused for every release (patches from October 2026 ignore them) ----------------
+    Case(
+        "empty-selector-tags-0.37.2",
+        f"{CLASS}.subnetSelectorTerms[0].tags",
+        "{}",
+        "a non-empty tags",
+        (put(f"{CLASS}.subnetSelectorTerms", [{"tags": {}}]),),
+        extra=("NotReady",),
+    ),
+    Case(
+        "empty-selector-name-0.37.8",
+        f"{CLASS}.securityGroupSelectorTerms[0].name",
+        "''",
+        "a non-empty name",
+        (from_example("aws-2026-eks-0.37.8"), put(f"{CLASS}.securityGroupSelectorTerms", [{"name": ""}])),
+    ),
+    Case(
+        "empty-selector-tags-1.0.14",
+        f"{CLASS}.securityGroupSelectorTerms[0].tags",
+        "{}",
+        "a non-empty tags",
+        (from_example("aws-2026-eks-1.0.14"), put(f"{CLASS}.securityGroupSelectorTerms", [{"tags": {}}])),
+    ),
+    Case(
+        "empty-selector-ssm-parameter-1.14.1",
+        f"{CLASS}.amiSelectorTerms[0].ssmParameter",
+        "''",
+        "a non-empty ssmParameter",
+        (
+            from_example("aws-2026-eks-1.14.1"),
+            put(f"{CLASS}.amiFamily", "AL2023"),
+            put(f"{CLASS}.amiSelectorTerms", [{"ssmParameter": ""}]),
+        ),
     ),
     Case(
         "previous-identity-same-as-identity",
@@ -1110,40 +1168,52 @@ def write_config(case: Case, workdir: Path) -> Path:
     return config
 
 
-def run_case(case: Case, workdir: Path, previous_output: Path) -> Run:
+def prepare(case: Case, workdir: Path, previous_output: Path) -> tuple[Path, Path, str]:
+    """The case's directory: an earlier synthesis as cdktf.out and the config; returns (config, outdir, its digest)."""
     workdir.mkdir()
     outdir = workdir / "cdktf.out"
     shutil.copytree(previous_output, outdir, symlinks=True)
-    config = write_config(case, workdir)
-    before = tree_digest(outdir)
+    return write_config(case, workdir), outdir, tree_digest(outdir)
+
+
+def finish(workdir: Path, outdir: Path, before: str, returncode: int, stdout: str, stderr: str) -> Run:
+    leftovers = tuple(sorted(p.name for p in workdir.iterdir() if p.name not in ("cdktf.out", "config.yaml")))
+    return Run(returncode, stdout, stderr, before, tree_digest(outdir), leftovers)
+
+
+def run_case(case: Case, workdir: Path, previous_output: Path) -> Run:
+    """main.py's entry point, `main.main()`, in this process, as `python main.py` runs it from the config's directory
+    (the config's own name is what the message shows): its exit code and what it printed; no process is started
+    (`test_main_py_keeps_its_contract_as_a_process` shows a process prints the same)."""
+    import main
+
+    config, outdir, before = prepare(case, workdir, previous_output)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("KARPENTER_CONFIG", "CDKTF_OUTDIR"):
+            patch.delenv(name, raising=False)
+        patch.setenv("KARPENTER_CONFIG", config.name)
+        patch.setenv("CDKTF_OUTDIR", str(outdir))
+        for name, value in case.env:
+            patch.setenv(name, value)
+        patch.chdir(workdir)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            returncode = main.main()
+    return finish(workdir, outdir, before, returncode, stdout.getvalue(), stderr.getvalue())
+
+
+def run_process(case: Case, workdir: Path, previous_output: Path) -> Run:
+    """The same through `python main.py` in a process, as `make synth` and `cdktf synth` run it."""
+    config, outdir, before = prepare(case, workdir, previous_output)
     # The app must silence the jsii Node banner itself (the late case loads jsii), so the test does not.
     unset = ("KARPENTER_CONFIG", "CDKTF_OUTDIR", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION")
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    # The config's own name is what the message shows; run from its directory to keep it short.
     env.update(KARPENTER_CONFIG=config.name, CDKTF_OUTDIR=str(outdir), PYTHONPATH=str(ROOT))
     env.update(case.env)
     process = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, str(ROOT / "main.py")], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
     )
-    leftovers = tuple(sorted(p.name for p in workdir.iterdir() if p.name not in ("cdktf.out", "config.yaml")))
-    return Run(process.returncode, process.stdout, process.stderr, before, tree_digest(outdir), leftovers)
-
-
-def run_in_process(case: Case, workdir: Path) -> Run:
-    """What main.py would print for a config-value case, from load_config in this process (no output is touched)."""
-    workdir.mkdir()
-    config = write_config(case, workdir)
-    try:
-        load_config(config)
-    except ConfigError as error:
-        message = str(error).replace(str(config), "config.yaml")
-        return Run(1, "", f"error: {message}\n", "", "", ())
-    return Run(0, "", "", "", "", ())
+    return finish(workdir, outdir, before, process.returncode, process.stdout, process.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -1161,15 +1231,9 @@ def previous_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(previous_output: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """Every case through main.main(), one after the other (each changes the working directory and environment)."""
     base = tmp_path_factory.mktemp("bad-configs")
-    # Each run is mostly Python start-up and imports, CPU-bound: more workers than 2 per CPU only contend.
-    with ThreadPoolExecutor(max_workers=min(4, 2 * (os.cpu_count() or 1))) as pool:
-        ordered = sorted(
-            (c for c in CASES if not c.in_process), key=lambda case: not case.slow
-        )  # slow ones first, to overlap the rest
-        futures = {case.id: pool.submit(run_case, case, base / case.id, previous_output) for case in ordered}
-        fast = {case.id: run_in_process(case, base / case.id) for case in CASES if case.in_process}
-        return {**fast, **{case_id: future.result() for case_id, future in futures.items()}}
+    return {case.id: run_case(case, base / case.id, previous_output) for case in CASES}
 
 
 def test_corpus_is_large_and_names_are_unique():
@@ -1215,11 +1279,20 @@ def test_the_harness_sees_a_good_config_write_output(previous_output: Path, tmp_
     assert run.leftovers == ()
 
 
-@pytest.mark.parametrize("case_id", ["tags-key-aws-prefix", "node-group-max-size-huge"])
-def test_in_process_cases_read_as_main_prints_them(case_id: str, previous_output: Path, tmp_path: Path):
-    """The in-process shortcut shows exactly what main.py prints for the same file."""
-    case = next(c for c in CASES if c.id == case_id)
-    assert case.in_process
-    through_main = run_case(case, tmp_path / "main", previous_output)
-    assert through_main.returncode == 1 and through_main.after == through_main.before
-    assert through_main.stderr == run_in_process(case, tmp_path / "direct").stderr
+# A config error found before cdktf loads, and one only the assembled stacks show (the process loads jsii and Node).
+CONTRACT_CASES = ("tags-key-aws-prefix", "adoption-moved-to-unknown-address")
+
+
+def test_main_py_keeps_its_contract_as_a_process(main_py_contract, runs: dict[str, Run], previous_output: Path, tmp_path: Path):
+    """`python main.py` as a process: exit 1, nothing on stdout, exactly the one `error:` message main() prints in this
+    process (no traceback, no jsii or Node text), the earlier output byte-identical and nothing left behind."""
+    for case_id in CONTRACT_CASES:
+        case = next(c for c in CASES if c.id == case_id)
+        process = run_process(case, tmp_path / case_id, previous_output)
+        assert process.returncode == 1, process.stderr
+        assert process.stdout == ""
+        assert process.stderr.startswith("error: ") and process.stderr.count("error:") == 1, process.stderr
+        assert "Traceback" not in process.stderr and "jsii" not in process.stderr.lower() and "!!!" not in process.stderr
+        assert process.stderr == runs[case_id].stderr
+        assert process.after == process.before, "the earlier cdktf.out changed"
+        assert process.leftovers == (), process.leftovers

@@ -7,6 +7,10 @@ the synthesized JSON and resolves its Terraform references against the live acco
 only in AWS. A real `terraform apply` of the stack against moto is what tests/test_roundtrip.py
 does; it is not repeated here (minutes, and the terraform binary plus provider mirror).
 
+The account is built once, in the session's moto (tests/conftest.py), for a cluster of its own
+(`chk-aws`). Each test breaks one thing; afterwards `repair` puts it back and the account is
+compared with the one built (through boto3), so no test sees another's damage.
+
 moto gaps, handled here only:
 - EKS access entries are not implemented in moto 5.2.1: tests/moto_harness.py's MotoHarness adds
   them (its `_MotoGaps`), and this module uses that harness.
@@ -19,7 +23,6 @@ moto gaps, handled here only:
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +44,7 @@ from karpenter_model.documents.iam import (
     node_role_policy_arns,
 )
 from karpenter_model.documents.interruption import TARGET_ID, queue_policy
-from tests.conftest import example_data, make_config, require
+from tests.conftest import example_data
 from tests.moto_harness import (
     ACCOUNT_ID,
     CREDENTIALS,
@@ -49,15 +52,17 @@ from tests.moto_harness import (
     MotoHarness,
     StandInCluster,
     create_stand_in_cluster,
-    moto_available,
 )
 
 THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoHarness]:
-    require(moto_available(), "moto[server] and boto3")
+CLUSTER = "chk-aws"  # this module's stand-in cluster in the session's moto (a name of its own: tests/roundtrip_support.py)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws_environment() -> Iterator[None]:
+    """moto's credentials in the environment, for what builds its own clients (the CLI's main, run_checks without clients)."""
     with pytest.MonkeyPatch.context() as patch:
         for key in (
             "AWS_PROFILE",
@@ -71,8 +76,7 @@ def moto() -> Iterator[MotoHarness]:
         for key, value in CREDENTIALS.items():
             patch.setenv(key, value)
         patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        with MotoHarness() as harness:
-            yield harness
+        yield
 
 
 class SharedSession:
@@ -109,15 +113,22 @@ def check_clients(moto: MotoHarness, shared: SharedSession) -> AwsClients:
     return AwsClients(check_config(moto), session=shared.session)
 
 
+def example_for_cluster() -> dict[str, Any]:
+    """The example config moved to this module's cluster (its node role and discovery selectors follow)."""
+    return json.loads(json.dumps(example_data()).replace("aws-2026-eks", CLUSTER))
+
+
 @pytest.fixture(scope="module")
 def outdir(synth_config) -> Path:
-    """The example config synthesized (shared with the other tests of the session): what the check reads."""
-    return synth_config.outdir(make_config())
+    """The example config for this module's cluster, synthesized: what the check reads."""
+    return synth_config.outdir(KarpenterConfig.model_validate(example_for_cluster()))
 
 
 def check_config(moto: MotoHarness) -> KarpenterConfig:
-    """The example config, pointed at moto: names and policies as synthesized, endpoints local."""
-    return make_config(aws={"endpoints": moto.endpoints(), "skip_metadata_api_check": True})
+    """The example config for this module's cluster, pointed at moto: names and policies as synthesized, endpoints local."""
+    return KarpenterConfig.model_validate(
+        {**example_for_cluster(), "aws": {"endpoints": moto.endpoints(), "skip_metadata_api_check": True}}
+    )
 
 
 @dataclass
@@ -135,13 +146,6 @@ class Account:
 
     def client(self, service: str) -> Any:
         return self.shared.client(service)
-
-
-def reset(moto: MotoHarness) -> None:
-    request = urllib.request.Request(f"{moto.endpoint}/moto-api/reset", method="POST")  # noqa: S310 - the local moto server
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local moto server
-        assert response.status == 200
-    moto.gaps.access_entries.clear()
 
 
 def build_account(moto: MotoHarness, shared: SharedSession, config: KarpenterConfig) -> dict[str, Any]:
@@ -235,11 +239,136 @@ def build_account(moto: MotoHarness, shared: SharedSession, config: KarpenterCon
     }
 
 
+def observed(account: Account) -> dict[str, Any]:
+    """What the checks read of this module's account, through boto3: equal to the built account's once repaired."""
+    iam, sqs, events, ec2, eks = (account.client(s) for s in ("iam", "sqs", "events", "ec2", "eks"))
+    names, config = account.config.resource_names, account.config
+    host = account.stand_in.issuer.removeprefix("https://")
+
+    def attached(role: str) -> list[str]:
+        return sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+
+    def policy(arn: str) -> Any:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        versions = sorted(v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"])
+        return version, versions, iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+    queues = sqs.list_queues(QueueNamePrefix=names.interruption_queue).get("QueueUrls", [])
+    groups = (
+        eks.list_nodegroups(clusterName=config.cluster_name)["nodegroups"]
+        if config.cluster_name in eks.list_clusters()["clusters"]
+        else None
+    )
+    return {
+        "tags": {
+            r["ResourceId"]: r["Value"]
+            for r in ec2.describe_tags(Filters=[{"Name": "key", "Values": [DISCOVERY_TAG]}])["Tags"]
+            if r["ResourceId"] in {*account.subnets, account.stand_in.security_group_id}
+        },
+        "controller": (
+            attached(names.controller_role),
+            iam.get_role(RoleName=names.controller_role)["Role"]["AssumeRolePolicyDocument"],
+        ),
+        "policies": {arn: policy(arn) for arn in account.controller_policy_arns},
+        "node_role": attached(names.node_role),
+        "queues": queues,
+        "queue": queues
+        and {
+            key: value
+            for key, value in sqs.get_queue_attributes(QueueUrl=queues[0], AttributeNames=["All"])["Attributes"].items()
+            if not key.endswith("Timestamp")
+        },
+        "rules": {
+            rule["Name"]: (rule["State"], events.list_targets_by_rule(Rule=rule["Name"])["Targets"])
+            for rule in events.list_rules(NamePrefix=names.interruption_queue + "-")["Rules"]
+        },
+        "oidc": [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] if p["Arn"].endswith(host)],
+        "cluster_groups": groups,
+        "access_entries": groups is not None and eks.list_access_entries(clusterName=config.cluster_name)["accessEntries"],
+    }
+
+
+def repair(account: Account, built: Built) -> None:
+    """Put back whatever a test broke: the account as `build_account` left it (moto's own records where boto3 cannot)."""
+    from moto.eks.models import eks_backends
+
+    iam, sqs, events, ec2, eks = (account.client(s) for s in ("iam", "sqs", "events", "ec2", "eks"))
+    config, names = account.config, account.config.resource_names
+    backend = eks_backends[ACCOUNT_ID][REGION]
+    # A deleted cluster or node group: moto's record of it, as it was (no API restores a cluster), and moto's counts.
+    if config.cluster_name not in backend.clusters:
+        backend.clusters[config.cluster_name] = built.cluster
+        backend.cluster_count += 1
+    for name, group in built.nodegroups.items():
+        if name not in built.cluster.nodegroups:
+            built.cluster.nodegroups[name] = group
+            built.cluster.nodegroup_count += 1
+    ec2.create_tags(
+        Resources=[*account.subnets, account.stand_in.security_group_id],
+        Tags=[{"Key": DISCOVERY_TAG, "Value": config.cluster_name}],
+    )
+    if not observed(account)["oidc"]:
+        iam.create_open_id_connect_provider(
+            Url=account.stand_in.issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=[THUMBPRINT]
+        )
+    iam.update_assume_role_policy(RoleName=names.controller_role, PolicyDocument=built.trust)
+    for arn in account.controller_policy_arns:
+        iam.attach_role_policy(RoleName=names.controller_role, PolicyArn=arn)
+        iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if version["VersionId"] != "v1":
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+    for arn in node_role_policy_arns(config.release, partition="aws"):
+        iam.attach_role_policy(RoleName=names.node_role, PolicyArn=arn)
+    if account.node_role_arn not in eks.list_access_entries(clusterName=config.cluster_name)["accessEntries"]:
+        eks.create_access_entry(clusterName=config.cluster_name, principalArn=account.node_role_arn, type="EC2_LINUX")
+    queue_url = sqs.create_queue(QueueName=names.interruption_queue, Attributes=built.queue_attributes)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": built.queue_policy})
+    for rule in config.release.interruption_rules:
+        events.enable_rule(Name=names.interruption_rule(rule.key))
+        events.put_targets(Rule=names.interruption_rule(rule.key), Targets=[{"Id": TARGET_ID, "Arn": account.queue_arn}])
+
+
+@dataclass
+class Built:
+    """The intact account as built, and what `repair` needs to restore it."""
+
+    cluster: Any  # moto's record of the stand-in cluster
+    nodegroups: dict[str, Any]
+    trust: str
+    queue_attributes: dict[str, str]
+    queue_policy: str
+    observed: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def built(moto: MotoHarness, shared: SharedSession, check_clients: AwsClients) -> tuple[Account, Built]:
+    """The account, built once for the module (the stand-in cluster plus everything the infra stack creates)."""
+    from moto.eks.models import eks_backends
+
+    account = Account(moto, shared, check_clients, **build_account(moto, shared, check_config(moto)))
+    iam, sqs = account.client("iam"), account.client("sqs")
+    record = eks_backends[ACCOUNT_ID][REGION].clusters[account.config.cluster_name]
+    attributes = sqs.get_queue_attributes(QueueUrl=account.queue_url, AttributeNames=["All"])["Attributes"]
+    trust = iam.get_role(RoleName=account.config.resource_names.controller_role)["Role"]["AssumeRolePolicyDocument"]
+    return account, Built(
+        cluster=record,
+        nodegroups=dict(record.nodegroups),
+        trust=trust if isinstance(trust, str) else json.dumps(trust),
+        queue_attributes={k: attributes[k] for k in ("MessageRetentionPeriod", "SqsManagedSseEnabled")},
+        queue_policy=attributes["Policy"],
+        observed=observed(account),
+    )
+
+
 @pytest.fixture
-def account(moto: MotoHarness, shared: SharedSession, check_clients: AwsClients) -> Account:
-    """A fresh account per test: moto reset, then built again (a few seconds, mostly moto loading IAM's managed policies)."""
-    reset(moto)
-    return Account(moto, shared, check_clients, **build_account(moto, shared, check_config(moto)))
+def account(built: tuple[Account, Built]) -> Iterator[Account]:
+    """The module's account, intact; each test breaks one thing, and afterwards it is repaired and compared with
+    the account as built (a difference fails the test's teardown: the repair missed what it broke)."""
+    account, intact = built
+    yield account
+    repair(account, intact)
+    assert observed(account) == intact.observed, "the account differs from the one built after the repair"
 
 
 def run(account: Account, outdir: Path) -> list[Result]:
@@ -267,6 +396,7 @@ def test_every_check_passes_on_what_the_infra_stack_creates(account, outdir):
         "synthesized stacks",
         "aws credentials",
         "eks cluster",
+        "eks support calendar",
         "controller role trust (IRSA)",
         f"controller policy {names.controller_policy}",
         "node role",
@@ -289,7 +419,7 @@ def test_every_check_passes_on_what_the_infra_stack_creates(account, outdir):
 
 def test_the_cli_prints_one_table_and_exits_by_it(account, outdir, tmp_path, capsys):
     config_file = tmp_path / "config.yaml"
-    data = example_data()
+    data = example_for_cluster()
     data["aws"] = {"endpoints": account.moto.endpoints(), "skip_metadata_api_check": True}
     config_file.write_text(yaml.safe_dump(data))
     assert main(["--config", str(config_file), "--outdir", str(outdir), "--no-cluster"]) == 0
@@ -329,7 +459,7 @@ def test_subnet_without_its_discovery_tag(account, outdir):
     failure = only_failure(run(account, outdir))
     assert failure.check == "discovery tags"
     assert subnet in failure.detail
-    assert f"aws ec2 create-tags --resources {subnet} --tags Key={DISCOVERY_TAG},Value=aws-2026-eks" in failure.fix
+    assert f"aws ec2 create-tags --resources {subnet} --tags Key={DISCOVERY_TAG},Value={CLUSTER}" in failure.fix
     assert "npx cdktf deploy infra" in failure.fix
 
 
@@ -422,7 +552,7 @@ def test_missing_access_entry(account, outdir):
     failure = only_failure(run(account, outdir))
     assert failure.check == "node role access entry"
     assert (
-        f"aws eks create-access-entry --cluster-name aws-2026-eks --principal-arn {account.node_role_arn} --type EC2_LINUX"
+        f"aws eks create-access-entry --cluster-name {CLUSTER} --principal-arn {account.node_role_arn} --type EC2_LINUX"
         in failure.fix
     )
 

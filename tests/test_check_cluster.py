@@ -792,7 +792,7 @@ def test_every_reference_of_the_synthesized_infra_stack_is_known(synthesized):
     assert synthesized.helm_release("chart", "karpenter")["version"] == "0.37.2"
 
 
-def test_the_package_imports_no_kubernetes_until_the_cluster_is_checked():
+def test_the_package_imports_no_kubernetes_until_the_cluster_is_checked(subprocesses):
     # --no-cluster and the AWS half must work without the kubernetes package installed.
     import subprocess
     import sys

@@ -7,16 +7,15 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT, require
+from tests.conftest import ROOT
 
 
 def tree(root) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_cdktf_cli_synth_matches_main_py(tmp_path):
-    cli = ROOT / "node_modules" / ".bin" / "cdktf"
-    require(cli.exists(), "the cdktf CLI (node_modules; run `make deps`)")
+def test_cdktf_cli_synth_matches_main_py(tmp_path, cdktf_cli):
+    cli = cdktf_cli
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "CI": "1"}
     env.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # the app itself must silence it
     via_cli = subprocess.run(

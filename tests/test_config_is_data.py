@@ -140,7 +140,7 @@ def try_every_location() -> list[Outcome]:
     outcomes = []
     for n, location in enumerate(string_locations(KarpenterConfig)):
         if "spec" in location.path:
-            continue  # TODO(crd walk) node class / pool specs: walked through the CRD schema
+            continue  # node class / pool specs: SPEC_FIELDS below (their fields come from the release's CRD schema)
         candidates = [
             data
             for base in bases()
@@ -246,3 +246,78 @@ def test_literal_reads_back_as_the_same_text_in_terraform(tmp_path: Path, terraf
     terraform(terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", cwd=tmp_path, env=env)
     outputs = json.loads(terraform(terraform_bin, "output", "-json", cwd=tmp_path, env=env).stdout)
     assert [outputs[f"o{i}"]["value"] for i in range(len(texts))] == texts
+
+
+# -- node class and node pool specs ------------------------------------------------------------------
+#
+# Their fields are the release's CRD schema, not the config model: the free-text places a user writes
+# (userData, tags, the pool's template annotations and labels), each given the payload. What validation
+# accepts must reach the chart stack's manifests only as a literal; what it refuses is refused by name.
+
+SPEC_FIELDS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    # name: (what validation must do: "accepted" or "refused", path in the config; the last step is set to the payload)
+    "node class userData": ("accepted", ("node_classes", 0, "spec", "userData")),
+    "node class tag value": ("accepted", ("node_classes", 0, "spec", "tags", "team")),
+    "node pool annotation": ("accepted", ("node_pools", 0, "spec", "template", "metadata", "annotations", "example.com/note")),
+    "node pool label value": ("refused", ("node_pools", 0, "spec", "template", "metadata", "labels", "example.com/team")),
+}
+
+
+def with_spec_payload(path: tuple[Any, ...], text: str) -> dict[str, Any]:
+    data = example_data()
+    node: Any = data
+    for step in path[:-1]:
+        node = node[step] if isinstance(step, int) else node.setdefault(step, {})
+    node[path[-1]] = text
+    return data
+
+
+def spec_payload(name: str) -> str:
+    return payload(100 + sorted(SPEC_FIELDS).index(name))
+
+
+@pytest.fixture(scope="module")
+def spec_outcomes(synth_config) -> dict[str, tuple[str, list[str]]]:
+    """Each field: ("refused", [the message]) or ("accepted", [every string of the synthesized chart stack])."""
+    from karpenter_model.base import ConfigError
+
+    found: dict[str, tuple[str, list[str]]] = {}
+    for name, (_, path) in SPEC_FIELDS.items():
+        try:
+            config = KarpenterConfig.model_validate(with_spec_payload(path, spec_payload(name)))
+        except (ValidationError, ConfigError) as error:
+            found[name] = ("refused", [str(error)])
+            continue
+        found[name] = ("accepted", strings_in(synth_config(config)["chart"]))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(SPEC_FIELDS))
+def test_spec_text_reaches_the_manifests_only_as_a_literal(name: str, spec_outcomes):
+    expected, _ = SPEC_FIELDS[name]
+    outcome, texts = spec_outcomes[name]
+    assert outcome == expected, texts[0][:500]
+    if outcome == "refused":
+        assert "node_pools[0].spec.template.metadata.labels['example.com/team']" in texts[0], texts[0]
+    else:
+        assert any(literal(spec_payload(name)) in text for text in texts), f"{name}: the value did not arrive as a literal"
+        assert [text for text in texts if LIVE.search(text)] == [], f"{name}: a live expression reached the JSON"
+
+
+def test_terraform_reads_the_manifests_spec_text_back_as_written(spec_outcomes, tmp_path: Path, terraform_bin):
+    """Terraform's own reading: each synthesized manifest string holding a payload, as an output of a configuration
+    with nothing else (the kubernetes provider is not in the mirror), applied: the value is the text the user wrote."""
+    found = {}
+    for name in sorted(SPEC_FIELDS):
+        outcome, texts = spec_outcomes[name]
+        if outcome == "accepted":
+            (found[name],) = {text for text in texts if literal(spec_payload(name)) in text and not text.startswith(("{", "["))}
+    assert len(found) >= 2, found
+    outputs = {f"o{i}": {"value": text} for i, text in enumerate(found.values())}
+    (tmp_path / "main.tf.json").write_text(json.dumps({"output": outputs}))
+    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin"}
+    terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=tmp_path, env=env)
+    terraform(terraform_bin, "apply", "-auto-approve", "-input=false", "-no-color", cwd=tmp_path, env=env)
+    values = json.loads(terraform(terraform_bin, "output", "-json", cwd=tmp_path, env=env).stdout)
+    for i, name in enumerate(found):
+        assert spec_payload(name) in values[f"o{i}"]["value"], (name, values[f"o{i}"]["value"])

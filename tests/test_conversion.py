@@ -738,7 +738,8 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_writes_the_file_and_prints_the_changes(tmp_path):
+def test_cli_writes_the_file_and_prints_the_changes(tmp_path, subprocesses):
+    """`python -m karpenter_model.conversion` as a process (the other CLI tests call its main() here)."""
     out = tmp_path / "v1.yaml"
     done = run(str(EXAMPLES / "aws-2026-eks.yaml"), str(out))
     assert done.returncode == 0, done.stderr
@@ -779,16 +780,16 @@ def test_cli_never_overwrites_its_input(tmp_path, capsys):
     assert source.read_text() == before
 
 
-def test_cli_refusal_writes_nothing_and_lists_every_problem(tmp_path):
+def test_cli_refusal_writes_nothing_and_lists_every_problem(tmp_path, capsys):
     data = config(
         classes={"default": node_class(amiFamily="Ubuntu")}, pools={"a": node_pool(kubelet={"maxPods": 1}), "b": node_pool()}
     )
     source, out = tmp_path / "in.yaml", tmp_path / "out.yaml"
     source.write_text(yaml.safe_dump(data))
-    done = run(str(source), str(out))
-    assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
+    assert main([str(source), str(out)]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    lines = printed.err.splitlines()
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines)
     assert "Ubuntu without amiSelectorTerms" in lines[0] and "different kubelet settings" in lines[1]
     assert not out.exists() and list(tmp_path.iterdir()) == [source]
@@ -819,10 +820,13 @@ def test_cli_bad_input_files(tmp_path, capsys):
     assert not any(p.name.startswith("out") for p in tmp_path.iterdir())
 
 
-def test_cli_usage_errors_exit_2(tmp_path):
-    done = run(str(EXAMPLES / "aws-2026-eks.yaml"), str(tmp_path / "out.yaml"), "--to", "2.0.0")
-    assert done.returncode == 2 and "invalid choice: '2.0.0'" in done.stderr
-    assert run().returncode == 2
+def test_cli_usage_errors_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([str(EXAMPLES / "aws-2026-eks.yaml"), str(tmp_path / "out.yaml"), "--to", "2.0.0"])
+    assert exited.value.code == 2 and "invalid choice: '2.0.0'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
     assert not (tmp_path / "out.yaml").exists()
 
 

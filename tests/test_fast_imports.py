@@ -60,7 +60,7 @@ def synth_env(outdir: Path, *, plain: bool) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def both_ways(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def both_ways(subprocesses, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """The example synthesized with the bare packages and with KARPENTER_PLAIN_IMPORTS=1 (in parallel),
     with what each process had in sys.modules."""
     tmp = tmp_path_factory.mktemp("fast-imports")

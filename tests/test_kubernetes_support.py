@@ -62,8 +62,8 @@ def test_the_refusal_names_the_clusters_version_the_releases_range_and_the_relea
 
 def test_the_guard_is_what_the_infra_stack_carries(example, tmp_path: Path):
     config, stacks = example
-    (check,) = stacks["infra"]["data"]["aws_eks_cluster"]["cluster"]["lifecycle"]["postcondition"]
-    expected = kubernetes_support_check(config.release)
+    check = stacks["infra"]["data"]["aws_eks_cluster"]["cluster"]["lifecycle"]["postcondition"][0]
+    expected = kubernetes_support_check(config.release, running="local.running_controller_release")
     assert (check["condition"], check["error_message"]) == (expected["condition"], expected["errorMessage"])
 
 

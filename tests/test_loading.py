@@ -95,7 +95,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_yaml_is_refused_within_bounds(name: str, tmp_path: Path):
+def test_hostile_yaml_is_refused_within_bounds(name: str, tmp_path: Path, subprocesses):
     make, expected = HOSTILE[name]
     text = make()
     assert len(text.encode()) <= MAX_CONFIG_BYTES, "each input fits the size limit, so the parser itself is what is bounded"
@@ -106,12 +106,12 @@ def test_hostile_yaml_is_refused_within_bounds(name: str, tmp_path: Path):
     assert seconds < WALL_SECONDS
 
 
-def test_dev_zero_is_read_only_up_to_the_limit(tmp_path: Path):
+def test_dev_zero_is_read_only_up_to_the_limit(tmp_path: Path, subprocesses):
     result, _ = run_bounded("/dev/zero", tmp_path)
     assert_one_error(result, f"larger than {MAX_CONFIG_BYTES:,} bytes")
 
 
-def test_a_fifo_that_never_ends_is_read_only_up_to_the_limit(tmp_path: Path):
+def test_a_fifo_that_never_ends_is_read_only_up_to_the_limit(tmp_path: Path, subprocesses):
     fifo = tmp_path / "config.fifo"
     os.mkfifo(fifo)
     stop = threading.Event()

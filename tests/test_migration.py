@@ -84,11 +84,12 @@ def test_the_v1_step_is_the_converters_output_of_the_step_before():
     step_1, step_2 = MIGRATION_STEPS[1], MIGRATION_STEPS[2]
     converted = convert_config(yaml.safe_load(step_1.read_text()), "1.0.14")
     assert converted.data == yaml.safe_load(step_2.read_text())
-    assert converted.changes[:3] == [
+    assert converted.changes[:2] == [
         "karpenter.version: 0.37.8 -> 1.0.14",
         "karpenter.previous_version: 0.37.2 -> 0.37.8  # a migration step",
-        "karpenter.acknowledge_unsupported_kubernetes: 1.31 -> (removed)  # 1.0.14 supports Kubernetes 1.31",
     ]
+    # 1.0.14 supports Kubernetes up to 1.31: the cluster's 1.32 stays acknowledged.
+    assert converted.data["karpenter"]["acknowledge_unsupported_kubernetes"] == "1.32"
 
 
 def test_no_node_object_address_disappears_without_a_removed_block_that_keeps_it(steps):
@@ -147,22 +148,39 @@ def test_conversion_webhooks_call_the_controllers_service_where_it_runs(steps, s
         assert controller_values["webhook"]["enabled"] is True
 
 
+# Each step's policy addresses: the release's own, and the previous release's that must stay (upstream's v1 migration
+# attaches the v1 policy next to the old one and removes the old one only after the controller moved).
+V1_14_OWN = {
+    "karpenter_controller_node_lifecycle",
+    "karpenter_controller_iam_integration",
+    "karpenter_controller_eks_integration",
+    "karpenter_controller_interruption",
+    "karpenter_controller_resource_discovery",
+    "karpenter_controller_zonal_shift",
+}
+POLICIES_PER_STEP = {
+    "0-karpenter-0.37.2": ({"karpenter_controller"}, {}),
+    "1-karpenter-0.37.8": ({"karpenter_controller"}, {}),  # 0.37.2 and 0.37.8 have the same document: nothing to keep
+    "2-karpenter-1.0.14": ({"karpenter_controller"}, {"karpenter_controller_previous": "karpenter_controller"}),
+    "3-karpenter-1.14.1": (V1_14_OWN, {"karpenter_controller": "karpenter_controller"}),  # 1.14.1 has no policy there
+    "4-karpenter-1.14.1-done": (V1_14_OWN, {}),
+}
+
+
 def test_the_policies_of_each_step_are_upstreams_for_both_releases(steps):
     """The release's policies at their addresses; the previous release's kept ones exactly as its template has them."""
-    for config, stacks in steps:
-        measured = measured_values(config)
+    for path, (config, stacks) in zip(MIGRATION_STEPS, steps, strict=True):
+        own, kept = POLICIES_PER_STEP[path.stem]
         policies = stacks["infra"]["resource"]["aws_iam_policy"]
-        expected = {name.address: doc for name, doc in managed_policies(config.release, measured, measured).items()}
-        if config.previous_release:
-            for name, doc in managed_policies(config.previous_release, measured, measured).items():
-                if name.address in expected and expected[name.address] != doc:
-                    expected[f"{name.address}_previous"] = doc
-                elif name.address not in expected:
-                    expected[name.address] = doc
-        assert set(policies) == set(expected), config.karpenter.version
-        for address, doc in expected.items():
-            filled = json.loads(fill(policies[address]["policy"], config))
-            assert filled == doc, f"{config.karpenter.version}: {address}"
+        assert set(policies) == own | set(kept), path.stem
+        measured = measured_values(config)
+        release = {name.address: doc for name, doc in managed_policies(config.release, measured, measured).items()}
+        previous = config.previous_release
+        before = {name.address: doc for name, doc in managed_policies(previous, measured, measured).items()} if previous else {}
+        for address in own:
+            assert json.loads(fill(policies[address]["policy"], config)) == release[address], f"{path.stem}: {address}"
+        for address, previous_address in kept.items():
+            assert json.loads(fill(policies[address]["policy"], config)) == before[previous_address], f"{path.stem}: {address}"
 
 
 def fill(text: str, config: KarpenterConfig) -> str:
@@ -360,4 +378,13 @@ def test_the_converter_keeps_an_acknowledgement_the_target_still_needs():
     converted = convert_config(step_1_data(acknowledge_unsupported_kubernetes="1.32"), "1.0.14")
     assert converted.data["karpenter"]["acknowledge_unsupported_kubernetes"] == "1.32"
     assert not any(line.startswith("karpenter.acknowledge_unsupported_kubernetes") for line in converted.changes)
+    KarpenterConfig.model_validate(converted.data)
+
+
+def test_the_converter_drops_an_acknowledgement_the_target_supports():
+    converted = convert_config(step_1_data(acknowledge_unsupported_kubernetes="1.31"), "1.0.14")
+    assert "acknowledge_unsupported_kubernetes" not in converted.data["karpenter"]
+    assert (
+        "karpenter.acknowledge_unsupported_kubernetes: 1.31 -> (removed)  # 1.0.14 supports Kubernetes 1.31" in converted.changes
+    )
     KarpenterConfig.model_validate(converted.data)

@@ -30,8 +30,7 @@ def test_node_role_has_the_four_managed_policies(infra):
 
 def test_nodes_may_join_through_an_access_entry(infra):
     entry = resource(infra, "aws_eks_access_entry.karpenter_node")
-    assert entry == {
-        **entry,
+    assert {key: value for key, value in entry.items() if key != "//"} == {  # "//": cdktf's metadata, no attribute
         "type": "EC2_LINUX",
         "cluster_name": "aws-2026-eks",
         "principal_arn": "${aws_iam_role.karpenter_node.arn}",

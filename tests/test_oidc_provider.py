@@ -28,6 +28,8 @@ def test_configured_thumbprints_replace_the_tls_lookup(synth_config):
 def test_existing_cluster_is_looked_up_by_name_and_version_checked(infra):
     cluster = resource(infra, "data.aws_eks_cluster.cluster")
     assert cluster["name"] == "aws-2026-eks"
-    (check,) = cluster["lifecycle"]["postcondition"]
-    assert "self.version" in check["condition"]  # what it decides: tests/test_kubernetes_support.py, with terraform
+    # What they decide: tests/test_kubernetes_support.py and tests/test_infra_guard.py, with terraform.
+    check, security_group = cluster["lifecycle"]["postcondition"]
+    assert "self.version" in check["condition"]
     assert "1.23 to 1.30" in check["error_message"]
+    assert "cluster_security_group_id" in security_group["condition"]

@@ -133,7 +133,7 @@ def _umask() -> int:
     return mask
 
 
-def test_main_reports_a_refused_output_directory_in_one_line(tmp_path: Path):
+def test_main_reports_a_refused_output_directory_in_one_line(tmp_path: Path, subprocesses):
     (tmp_path / "out").write_text("not a directory\n")
     env = {k: v for k, v in os.environ.items() if k not in ("KARPENTER_CONFIG", "CDKTF_OUTDIR")}
     env.update(KARPENTER_CONFIG=str(EXAMPLE_CONFIG), CDKTF_OUTDIR="out", PYTHONPATH=str(ROOT))

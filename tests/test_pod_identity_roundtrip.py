@@ -1,6 +1,6 @@
 """EKS Pod Identity with the real terraform and hashicorp/aws 5.100.0 against moto (tests/moto_harness.py, gaps 4 and 5).
 
-Three stand-in clusters in one moto server, run side by side:
+Three stand-in clusters in the session's moto server, run side by side (and beside other modules' round trips):
 
 - `fresh`: a new install with `karpenter.identity: pod_identity` (the add-on installed through boto3, as a
   cluster's own configuration would): apply, a second plan with no changes, the association and the role's
@@ -20,8 +20,8 @@ import json
 import shutil
 import subprocess
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,8 @@ from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.iam import irsa_trust_policy, pod_identity_trust_policy
 from tests.conftest import synth
 from tests.moto_harness import ACCOUNT_ID, MotoHarness, StandInCluster, create_stand_in_cluster
-from tests.roundtrip_support import aws_env, roundtrip_config, state_instances
+from tests.roundtrip_support import Start, Started, aws_env, listed, roundtrip_config, starts_early, state_instances
 from tests.terraform import terraform, terraform_env
-
-pytestmark = pytest.mark.roundtrip
 
 ROLE = "aws_iam_role.karpenter_controller"
 ASSOCIATION = "aws_eks_pod_identity_association.karpenter_controller"
@@ -198,7 +196,7 @@ def no_agent(run: Run, moto: MotoHarness) -> Run:
         run.seen["state"] = run.state()
         iam = moto.client("iam")
         run.seen["role_exists"] = any(
-            r["RoleName"] == run.steps["pod_identity"].resource_names.controller_role for r in iam.list_roles()["Roles"]
+            r["RoleName"] == run.steps["pod_identity"].resource_names.controller_role for r in listed(iam, "list_roles", "Roles")
         )
 
     return guarded(run, steps)
@@ -222,29 +220,27 @@ RUNS: dict[str, tuple[str, bool, dict[str, tuple[str, str | None]], Callable[[Ru
 }
 
 
-@pytest.fixture(scope="module")
-def runs(
-    tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Future[Run]]]:
-    terraform_bin, mirror = tools
-    pool = ThreadPoolExecutor(max_workers=len(RUNS), thread_name_prefix="pod-identity")
+@starts_early
+def start(start: Start) -> dict[str, Future[Run]]:
+    """Each run's stand-in cluster and steps, synthesized here (jsii is not for threads); terraform runs in the session's pool."""
     futures = {}
-    try:
-        for label, (cluster, agent, steps, action) in RUNS.items():
-            workdir = tmp_path_factory.mktemp(label)
-            stand_in = create_stand_in_cluster(moto, cluster)
-            if agent:
-                moto.client("eks").create_addon(clusterName=cluster, addonName=POD_IDENTITY_AGENT_ADDON)
-            run = Run(label, stand_in, workdir, aws_env(terraform_env(mirror, workdir)), terraform_bin)
-            for step, (identity, previous) in steps.items():
-                # Synthesized here, in the test process (jsii is not for threads); terraform runs in the background.
-                run.steps[step] = KarpenterConfig.model_validate(config_data(moto, cluster, identity, previous))
-                (workdir / step).mkdir()
-                synth(run.steps[step], workdir / step / "cdktf.out")
-            futures[label] = pool.submit(action, run, moto)
-        yield futures
-    finally:
-        pool.shutdown(wait=True)
+    for label, (cluster, agent, steps, action) in RUNS.items():
+        workdir = start.tmp_path_factory.mktemp(label)
+        stand_in = create_stand_in_cluster(start.moto, cluster)
+        if agent:
+            start.moto.client("eks").create_addon(clusterName=cluster, addonName=POD_IDENTITY_AGENT_ADDON)
+        run = Run(label, stand_in, workdir, aws_env(terraform_env(start.mirror, workdir)), start.terraform_bin)
+        for step, (identity, previous) in steps.items():
+            run.steps[step] = KarpenterConfig.model_validate(config_data(start.moto, cluster, identity, previous))
+            (workdir / step).mkdir()
+            synth(run.steps[step], workdir / step / "cdktf.out")
+        futures[label] = start.scenarios.submit(action, run, start.moto)
+    return futures
+
+
+@pytest.fixture(scope="module")
+def runs(started: Started) -> dict[str, Future[Run]]:
+    return started(__name__)
 
 
 def result(runs: dict[str, Future[Run]], label: str) -> Run:
@@ -308,7 +304,9 @@ def test_switching_in_one_step_without_previous_identity_is_refused(runs):
     plan = run.seen["undeclared"]
     assert plan.returncode != 0
     message = " ".join(plan.stderr.split())
-    assert "trusts only IRSA today" in message and "Set karpenter.previous_identity: irsa" in message, plan.stderr
+    # The role's identity tag stops the plan first (the association, which would check the trust, waits on the role).
+    assert "serves irsa today (its karpenter-cdktf/identity tag)" in message, plan.stderr
+    assert "switching to pod_identity needs karpenter.previous_identity: irsa for this deploy" in message, plan.stderr
 
 
 def test_the_switch_updates_the_role_in_place_and_replaces_nothing(runs):
@@ -316,7 +314,8 @@ def test_the_switch_updates_the_role_in_place_and_replaces_nothing(runs):
     plan = run.seen["switch_plan"]
     planned = actions(plan)
     assert planned[ROLE] == ["update"]
-    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description"}
+    # The trust, the description, and the identity tag the next deploy's guard reads.
+    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description", "tags", "tags_all"}
     assert planned[ASSOCIATION] == ["create"]
     assert planned[OIDC] == ["no-op"]  # IRSA's provider stays while the running pods may still use it
     assert not {address: a for address, a in planned.items() if "delete" in a}, planned
@@ -347,7 +346,8 @@ def test_the_cleanup_drops_irsa_and_still_replaces_nothing(runs):
     plan = run.seen["cleanup_plan"]
     planned = actions(plan)
     assert planned[ROLE] == ["update"]
-    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description"}
+    # The trust, the description, and the identity tag the next deploy's guard reads.
+    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description", "tags", "tags_all"}
     assert planned[OIDC] == ["delete"]
     assert planned[ASSOCIATION] == ["no-op"]
     assert [address for address, a in planned.items() if "delete" in a] == [OIDC]

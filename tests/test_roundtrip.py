@@ -20,7 +20,6 @@ say which; in CI (CI=true) they fail instead.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
@@ -28,8 +27,8 @@ import shutil
 import subprocess
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,10 +56,18 @@ from tests.moto_harness import (
     create_stand_in_cluster,
     tags_of,
 )
-from tests.roundtrip_support import THUMBPRINT, Figures, aws_env, roundtrip_config, state_instances
+from tests.roundtrip_support import (
+    THUMBPRINT,
+    Figures,
+    Start,
+    Started,
+    aws_env,
+    listed,
+    roundtrip_config,
+    starts_early,
+    state_instances,
+)
 from tests.terraform import terraform, terraform_env
-
-pytestmark = pytest.mark.roundtrip
 
 # label: (stand-in cluster, bundled example). `terraform-1.14.1` is the current release: six policies, five rules.
 CLUSTERS = {
@@ -89,7 +96,7 @@ def inventory(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
     iam, sqs, events, eks, ec2 = (moto.client(s) for s in ("iam", "sqs", "events", "eks", "ec2"))
     prefix = config.prefix + "-"
     issuer_host = stand_in.issuer.removeprefix("https://")
-    roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(prefix))
+    roles = sorted(r["RoleName"] for r in listed(iam, "list_roles", "Roles") if r["RoleName"].startswith(prefix))
     rules = sorted(r["Name"] for r in events.list_rules(NamePrefix=prefix)["Rules"])
     return {
         "roles": {
@@ -97,7 +104,7 @@ def inventory(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInClust
             for role in roles
         },
         "policies": sorted(
-            p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"].startswith(prefix)
+            p["PolicyName"] for p in listed(iam, "list_policies", "Policies", Scope="Local") if p["PolicyName"].startswith(prefix)
         ),
         "oidc_providers": sorted(
             p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] if p["Arn"].endswith(issuer_host)
@@ -409,7 +416,8 @@ def cdktf_round_trip(
 
     def destroy() -> None:
         # The crds and chart stacks depend on infra; they were never deployed (no Kubernetes here).
-        destroy_infra = ["npx", "cdktf", "destroy", "infra", *flags, "--ignore-missing-stack-dependencies"]
+        # --skip-synth: the deploy's synthesis is still in cdktf.out; synthesizing again would only cost time.
+        destroy_infra = ["npx", "cdktf", "destroy", "infra", *flags, "--ignore-missing-stack-dependencies", "--skip-synth"]
         output = deployment.timed("destroy", lambda: run(destroy_infra, project, env)).stdout
         reported = re.findall(r"Destroy complete! Resources: (\d+) destroyed", output)
         assert reported, output
@@ -440,72 +448,66 @@ def describe(deployment: Deployment) -> str:
 # Fixtures
 
 
-@pytest.fixture(scope="module")
-def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
-    plugin = Figures("terraform round trip against moto")
-    request.config.pluginmanager.register(plugin, "roundtrip-figures")
-    start = time.monotonic()
-    yield plugin
-    plugin.add(f"wall time of the round-trip tests (this module, fixtures included): {time.monotonic() - start:.1f}s")
+@dataclass
+class Scenario:
+    """What this module's starter started: the deployments and the refusal, each a Future of the session's pool."""
+
+    deployments: dict[str, Future[Deployment]]
+    refusal: Future[Refusal] | None
 
 
-@pytest.fixture(scope="module")
-def deployments(
-    request: pytest.FixtureRequest,
-    figures: Figures,
-    tools: tuple[str, Path],
-    moto: MotoHarness,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, Future[Deployment]]]:
-    """The deployments, started together in the background (their time is mostly the provider's SQS waits)."""
-    terraform_bin, mirror = tools
-    wanted = {
-        item.callspec.params["deployment"]
-        for item in request.session.items
-        if hasattr(item, "callspec") and "deployment" in item.callspec.params
-    }
+@starts_early
+def start(start: Start) -> Scenario:
+    """The deployments and the refusal, started together in the session's pool (their time is mostly the provider's
+    SQS waits); synthesized here, in the test thread (jsii is not for threads)."""
+    figures = Figures("terraform round trip against moto")
+    start.config.pluginmanager.register(figures, "roundtrip-figures")
+    started_at = time.monotonic()
+    wanted = start.wants("deployment")
     if "cdktf" in wanted:
         require(CDKTF.exists() and shutil.which("npx") is not None, f"the cdktf CLI ({CDKTF}; run `npm ci`) and npx")
-    pool = ThreadPoolExecutor(max_workers=len(CLUSTERS), thread_name_prefix="roundtrip")
     futures: dict[str, Future[Deployment]] = {}
-    try:
-        for label in sorted(wanted):
-            workdir = tmp_path_factory.mktemp(label)
-            cluster, example = CLUSTERS[label]
-            data = roundtrip_config(moto, cluster, example)
-            config = KarpenterConfig.model_validate(data)
-            deployment = Deployment(label, config, create_stand_in_cluster(moto, cluster))
-            env = aws_env(terraform_env(mirror, workdir))
-            if label.startswith("terraform"):
-                # Synthesized here, in the test process (jsii is not for threads); the rest runs in the background.
-                stack = deployment.timed("synth", functools.partial(synth, config, workdir / "cdktf.out"))["infra"]
-                deployment.declared = declared_resources(stack)
-                futures[label] = pool.submit(
-                    terraform_round_trip, deployment, moto, workdir / "cdktf.out" / "stacks" / "infra", terraform_bin, env
-                )
-            else:
-                config_file = workdir / "karpenter.yaml"
-                config_file.write_text(yaml.safe_dump(data, sort_keys=False))
-                env.update(
-                    KARPENTER_CONFIG=str(config_file), CHECKPOINT_DISABLE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
-                )
-                futures[label] = pool.submit(
-                    cdktf_round_trip, deployment, moto, project_copy(workdir / "project"), terraform_bin, env
-                )
-            futures[label].add_done_callback(lambda future: figures.add(describe(future.result())))
-        if any("refusal" in getattr(item, "fixturenames", ()) for item in request.session.items):
-            # Meanwhile, in this thread (the deployments mostly wait on the provider). Should it fail, the
-            # refusal tests report it: pytest keeps a fixture's error for its scope.
-            with contextlib.suppress(Exception):
-                request.getfixturevalue("refusal")
-        yield futures
-    finally:
-        pool.shutdown(wait=True)  # every phase has a timeout, so this ends
+    for label in sorted(wanted):
+        workdir = start.tmp_path_factory.mktemp(label)
+        cluster, example = CLUSTERS[label]
+        data = roundtrip_config(start.moto, cluster, example)
+        config = KarpenterConfig.model_validate(data)
+        deployment = Deployment(label, config, create_stand_in_cluster(start.moto, cluster))
+        env = aws_env(terraform_env(start.mirror, workdir))
+        if label.startswith("terraform"):
+            stack = deployment.timed("synth", functools.partial(synth, config, workdir / "cdktf.out"))["infra"]
+            deployment.declared = declared_resources(stack)
+            futures[label] = start.scenarios.submit(
+                terraform_round_trip, deployment, start.moto, workdir / "cdktf.out" / "stacks" / "infra", start.terraform_bin, env
+            )
+        else:
+            config_file = workdir / "karpenter.yaml"
+            config_file.write_text(yaml.safe_dump(data, sort_keys=False))
+            env.update(
+                KARPENTER_CONFIG=str(config_file), CHECKPOINT_DISABLE="1", JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
+            )
+            futures[label] = start.scenarios.submit(
+                cdktf_round_trip, deployment, start.moto, project_copy(workdir / "project"), start.terraform_bin, env
+            )
+
+        def done(future: Future[Deployment]) -> None:
+            figures.add(describe(future.result()))
+            if all(f.done() for f in futures.values()):
+                figures.add(f"wall time of the deployments, from their start: {time.monotonic() - started_at:.1f}s")
+
+        futures[label].add_done_callback(done)
+    refusal = start_refusal(start, figures) if start.uses("refusal") else None
+    return Scenario(futures, refusal)
+
+
+@pytest.fixture(scope="module")
+def scenario(started: Started) -> Scenario:
+    return started(__name__)
 
 
 @pytest.fixture(scope="module", params=sorted(CLUSTERS))
-def deployment(request: pytest.FixtureRequest, deployments: dict[str, Future[Deployment]]) -> Deployment:
-    return deployments[request.param].result(timeout=4 * PHASE_TIMEOUT)
+def deployment(request: pytest.FixtureRequest, scenario: Scenario) -> Deployment:
+    return scenario.deployments[request.param].result(timeout=4 * PHASE_TIMEOUT)
 
 
 @pytest.fixture
@@ -733,41 +735,50 @@ class Refusal:
     apply: subprocess.CompletedProcess[str]
 
 
-@pytest.fixture(scope="module")
-def refusal(figures: Figures, tools: tuple[str, Path], moto: MotoHarness, tmp_path_factory: pytest.TempPathFactory) -> Refusal:
+def start_refusal(start: Start, figures: Figures) -> Future[Refusal]:
     """Both broken documents in one copy of the stack, for another stand-in cluster, applied once.
 
     One `apply -target=A -target=B` rather than one per case: each terraform command starts the provider
     (~2.5 s a time here), and terraform reports every failed resource of an apply.
     """
-    terraform_bin, mirror = tools
-    workdir = tmp_path_factory.mktemp("broken")
-    config = KarpenterConfig.model_validate(roundtrip_config(moto, BROKEN_CLUSTER))
-    stand_in = create_stand_in_cluster(moto, BROKEN_CLUSTER)
+    workdir = start.tmp_path_factory.mktemp("broken")
+    config = KarpenterConfig.model_validate(roundtrip_config(start.moto, BROKEN_CLUSTER))
+    stand_in = create_stand_in_cluster(start.moto, BROKEN_CLUSTER)
     stack = synth(config, workdir / "cdktf.out")["infra"]
     stack_dir = workdir / "cdktf.out" / "stacks" / "infra"
     targets = {case: inject(stack, stand_in, config) for case, (inject, _) in BROKEN.items()}
     (stack_dir / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
-    env = aws_env(terraform_env(mirror, workdir))
-    terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=stack_dir, env=env)
-    # Still valid Terraform, so `validate` passes: only the API behind the provider can tell.
-    terraform(terraform_bin, "validate", "-no-color", cwd=stack_dir, env=env)
-    start = time.monotonic()
-    result = terraform(
-        terraform_bin,
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        *(f"-target={address}" for address in targets.values()),
-        cwd=stack_dir,
-        env=env,
-        check=False,
-    )
-    figures.add(
-        f"broken    apply of {', '.join(sorted(targets.values()))}: exit {result.returncode} in {time.monotonic() - start:.1f}s"
-    )
-    return Refusal(config, targets, result)
+    env = aws_env(terraform_env(start.mirror, workdir))
+    terraform_bin = start.terraform_bin
+
+    def apply() -> Refusal:
+        terraform(terraform_bin, "init", "-input=false", "-no-color", cwd=stack_dir, env=env)
+        # Still valid Terraform, so `validate` passes: only the API behind the provider can tell.
+        terraform(terraform_bin, "validate", "-no-color", cwd=stack_dir, env=env)
+        begun = time.monotonic()
+        result = terraform(
+            terraform_bin,
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            *(f"-target={address}" for address in targets.values()),
+            cwd=stack_dir,
+            env=env,
+            check=False,
+        )
+        figures.add(
+            f"broken    apply of {', '.join(sorted(targets.values()))}: exit {result.returncode} in {time.monotonic() - begun:.1f}s"
+        )
+        return Refusal(config, targets, result)
+
+    return start.scenarios.submit(apply)
+
+
+@pytest.fixture(scope="module")
+def refusal(scenario: Scenario) -> Refusal:
+    assert scenario.refusal is not None
+    return scenario.refusal.result(timeout=4 * PHASE_TIMEOUT)
 
 
 def error_blocks(stderr: str) -> dict[str, str]:
@@ -791,7 +802,7 @@ def test_broken_document_is_refused(case: str, refusal: Refusal, moto: MotoHarne
     assert error in blocks[address], blocks[address]
     names = refusal.config.resource_names
     if case == "unknown-condition-operator":
-        policies = moto.client("iam").list_policies(Scope="Local")["Policies"]
+        policies = listed(moto.client("iam"), "list_policies", "Policies", Scope="Local")
         assert names.controller_policy not in [p["PolicyName"] for p in policies]
     else:
         assert moto.client("events").list_rules(NamePrefix=names.interruption_queue)["Rules"] == []

@@ -18,18 +18,16 @@ import json
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from parliament import analyze_policy_string
 
-from tests.conftest import ROOT, make_config, require
+from tests.conftest import ROOT, make_config
 from tests.conftest import reference_controller_policy as shared_reference_policy
 
-CHECKOV = ROOT / ".venv-scan" / "bin" / "checkov"
 CHECKOV_CONFIG = ROOT / ".checkov.yaml"
 CONTROLLER_POLICY = ("aws_iam_policy", "karpenter_controller", "policy")
 QUEUE_POLICY = ("aws_sqs_queue_policy", "karpenter_interruption", "policy")
@@ -157,10 +155,10 @@ def scan_targets(stack_jsons: dict[str, Path], stack_data: dict[str, dict[str, A
     return targets
 
 
-def run_checkov(targets: list[Path], config: Path, workdir: Path) -> list[dict[str, Any]]:
+def run_checkov(checkov: Path, targets: list[Path], config: Path, workdir: Path) -> list[dict[str, Any]]:
     """One checkov run; its reports (one per framework)."""
     results = workdir / "results"
-    command = [str(CHECKOV), "--config-file", str(config), "--output", "json", "--output-file-path", str(results)]
+    command = [str(checkov), "--config-file", str(config), "--output", "json", "--output-file-path", str(results)]
     for target in targets:
         command += ["--file", str(target)]
     process = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900, env=dict(os.environ))
@@ -191,36 +189,56 @@ def weakened_infra(infra: dict[str, Any]) -> dict[str, Any]:
     return weak
 
 
+def gated(reports: list[dict[str, Any]], skips: set[str], under: list[Path]) -> list[dict[str, Any]]:
+    """What a run with .checkov.yaml reports, from the run without its skips: only the files under `under`, and no
+    failure of a skipped check (checkov's `skip-check` of a check ID skips it everywhere)."""
+
+    def kept(record: dict[str, Any]) -> bool:
+        path = Path(record.get("file_abs_path") or record.get("file_path", "")).resolve()
+        return any(path.is_relative_to(directory.resolve()) for directory in under)
+
+    return [
+        {
+            **report,
+            "results": {
+                **report["results"],
+                "passed_checks": [r for r in report["results"]["passed_checks"] if kept(r)],
+                "failed_checks": [r for r in report["results"]["failed_checks"] if kept(r) and r["check_id"] not in skips],
+                "parsing_errors": [e for e in report["results"]["parsing_errors"] if kept({"file_abs_path": e})],
+            },
+        }
+        for report in reports
+    ]
+
+
 @pytest.fixture(scope="module")
-def checkov_runs(synthesized: Path, stacks, infra, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Two runs at once: with .checkov.yaml (the gate), and without its skips (to prove each still
-    needed) plus a weakened copy of the infra stack (to prove the scan can fail)."""
-    require(CHECKOV.is_file(), f"checkov in {CHECKOV.parent.parent} (make deps)")
+def checkov_runs(checkov: Path, synthesized: Path, stacks, infra, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One checkov run over every stack, the policies rendered as HCL and a weakened copy of the infra stack (to prove
+    the scan can fail), with .checkov.yaml's settings but not its skips (to prove each is still needed); the gate's
+    view (`gated`: with the skips, without the weakened copy) is read from the same run."""
     root = tmp_path_factory.mktemp("checkov")
-    gated_dir, open_dir, weak_dir = root / "gated", root / "open", root / "weak"
-    for directory in (gated_dir, open_dir, weak_dir / "stacks" / "infra"):
+    policies_dir, weak_dir = root / "gated", root / "weak"
+    for directory in (policies_dir, weak_dir / "stacks" / "infra"):
         directory.mkdir(parents=True)
-    targets = scan_targets(stack_files(synthesized), stacks, gated_dir)
+    targets = scan_targets(stack_files(synthesized), stacks, policies_dir)
 
     weak = weakened_infra(infra)
     (weak_dir / "stacks" / "infra" / "cdk.tf.json").write_text(json.dumps(weak, indent=2))
     weak_targets = [weak_dir / "stacks" / "infra" / "cdk.tf.json", *scan_targets({}, {"infra": weak}, weak_dir)]
 
     config = yaml.safe_load(CHECKOV_CONFIG.read_text())
-    config.pop("skip-check", None)
-    open_config = open_dir / "checkov-no-skips.yaml"
+    skips = set(config.pop("skip-check", None) or [])
+    open_config = root / "checkov-no-skips.yaml"
     open_config.write_text(yaml.safe_dump(config))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        gated = pool.submit(run_checkov, targets, CHECKOV_CONFIG, gated_dir)
-        unskipped = pool.submit(run_checkov, targets + weak_targets, open_config, open_dir)
-        return {
-            "gated": gated.result(),
-            "open": unskipped.result(),
-            "synthesized": synthesized,
-            "policies": gated_dir,
-            "weak": weak_dir,
-        }
+    reports = run_checkov(checkov, targets + weak_targets, open_config, root)
+    return {
+        "gated": gated(reports, skips, [synthesized, policies_dir]),
+        "open": reports,
+        "synthesized": synthesized,
+        "policies": policies_dir,
+        "weak": weak_dir,
+    }
 
 
 def test_checkov_scans_every_stack_without_parse_errors(checkov_runs, stacks):
@@ -337,11 +355,14 @@ def _finding_actions(finding: Any) -> set[str]:
     return actions
 
 
-def _parliament(document: dict[str, Any]) -> list[Any]:
-    return analyze_policy_string(json.dumps(document), include_community_auditors=True).findings
+Analyzer = Callable[..., Any]  # parliament's analyze_policy_string (the `parliament` fixture)
 
 
-def lint(document: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+def _parliament(parliament: Analyzer, document: dict[str, Any]) -> list[Any]:
+    return parliament(json.dumps(document), include_community_auditors=True).findings
+
+
+def lint(parliament: Analyzer, document: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
     """parliament's findings (community auditors included) by (statement Sid, finding) -> actions.
 
     Each statement is linted alone, so a finding names its statement; the whole policy is linted
@@ -350,12 +371,12 @@ def lint(document: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
     found: dict[tuple[str, str], set[str]] = {}
     for index, statement in enumerate(document["Statement"]):
         alone = {**document, "Statement": [statement]}
-        for finding in _parliament(alone):
+        for finding in _parliament(parliament, alone):
             found.setdefault((statement.get("Sid", f"#{index}"), _finding_name(finding)), set()).update(_finding_actions(finding))
     explained: dict[str, set[str]] = {}
     for (_, name), actions in found.items():
         explained.setdefault(name, set()).update(actions)
-    for finding in _parliament(document):
+    for finding in _parliament(parliament, document):
         name, actions = _finding_name(finding), _finding_actions(finding)
         if name not in explained or not actions <= explained[name]:
             found.setdefault(("(whole policy)", name), set()).update(actions)
@@ -378,36 +399,36 @@ def controller_policy_literal(infra: dict[str, Any]) -> dict[str, Any]:
     return literal(infra, json.loads(infra["resource"][kind][name][attribute]))
 
 
-def test_parliament_controller_policy(infra):
-    assert_findings_explained(lint(controller_policy_literal(infra)), CONTROLLER_FINDINGS)
+def test_parliament_controller_policy(infra, parliament):
+    assert_findings_explained(lint(parliament, controller_policy_literal(infra)), CONTROLLER_FINDINGS)
 
 
-def test_parliament_queue_policy(infra):
+def test_parliament_queue_policy(infra, parliament):
     kind, name, attribute = QUEUE_POLICY
     document = literal(infra, json.loads(infra["resource"][kind][name][attribute]))
-    assert_findings_explained(lint(document), QUEUE_FINDINGS)
+    assert_findings_explained(lint(parliament, document), QUEUE_FINDINGS)
 
 
-def test_parliament_flags_weakened_copies(infra):
+def test_parliament_flags_weakened_copies(infra, parliament):
     """The linter can fail: a misspelt action and an unscoped write show up as findings."""
     kind, name, attribute = QUEUE_POLICY
     queue = literal(infra, json.loads(infra["resource"][kind][name][attribute]))
     queue["Statement"][0]["Action"] = "sqs:SendMesage"
-    assert ("AllowInterruptionEvents", "UNKNOWN_ACTION") in lint(queue)
+    assert ("AllowInterruptionEvents", "UNKNOWN_ACTION") in lint(parliament, queue)
     controller = controller_policy_literal(infra)
     controller["Statement"].append({"Sid": "Weak", "Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"})
-    found = lint(controller)
+    found = lint(parliament, controller)
     assert ("Weak", "RESOURCE_STAR") in found
     assert ("Weak", "PRIVILEGE_ESCALATION:CreateNewPolicyVersion") in found
 
 
-def test_run_instances_resource_types_are_covered_across_statements(infra):
+def test_run_instances_resource_types_are_covered_across_statements(infra, parliament):
     """The reason for accepting RESOURCE_MISMATCH: together the statements grant every resource type
     parliament says ec2:RunInstances and ec2:CreateFleet need."""
     document = controller_policy_literal(infra)
     required: set[tuple[str, str]] = set()
     for statement in document["Statement"]:
-        for finding in _parliament({**document, "Statement": [statement]}):
+        for finding in _parliament(parliament, {**document, "Statement": [statement]}):
             if finding.issue == "RESOURCE_MISMATCH":
                 required |= {
                     (item["action"], item["required_format"]) for item in finding.detail if item["action"].startswith("ec2:")

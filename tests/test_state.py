@@ -139,7 +139,7 @@ def test_adoption_generates_moved_and_import_blocks(synth_config):
     assert rules["karpenter_interruption_spot"]["name"] == "aws-2026-eks-karpenter-interruption-spot"
 
 
-def test_adoption_into_an_unknown_address_stops_synth(tmp_path):
+def test_adoption_into_an_unknown_address_stops_synth(tmp_path, subprocesses):
     data = example_data()
     data["adoption"] = {"moved": {"aws_eks_node_group.main": "aws_eks_node_group.workers"}}
     config = tmp_path / "adopt.yaml"
