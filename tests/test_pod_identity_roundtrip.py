@@ -346,8 +346,8 @@ def test_the_cleanup_drops_irsa_and_still_replaces_nothing(runs):
     plan = run.seen["cleanup_plan"]
     planned = actions(plan)
     assert planned[ROLE] == ["update"]
-    # The trust, the description, and the identity tag the next deploy's guard reads.
-    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description", "tags", "tags_all"}
+    # The trust and the description; the identity tag already says pod_identity since the switch.
+    assert changed_attributes(plan, ROLE) == {"assume_role_policy", "description"}
     assert planned[OIDC] == ["delete"]
     assert planned[ASSOCIATION] == ["no-op"]
     assert [address for address, a in planned.items() if "delete" in a] == [OIDC]
