@@ -28,17 +28,15 @@ def _supported(release: ReleaseProfile, version: str) -> str:
     return f"{_minor(version)} >= {first} && {_minor(version)} <= {last}"
 
 
-def kubernetes_support_check(
-    release: ReleaseProfile, acknowledged: str | None = None, running: str | None = None
-) -> dict[str, str]:
+def kubernetes_support_check(release: ReleaseProfile, running: str, acknowledged: str | None = None) -> dict[str, str]:
     """A postcondition on the cluster: its Kubernetes minor is one the release supports (upstream's compatibility matrix).
 
     The plan fails before anything changes, naming the cluster's version and the release's range.
     `acknowledged` (config `karpenter.acknowledge_unsupported_kubernetes`) lets exactly that one version
-    through, for a migration step on a cluster EKS already upgraded. `running` (the release the
-    controller role records, `RUNNING_RELEASE`) decides the advice: a fresh install may pick the release
-    that supports the cluster, but a running controller reaches it only step by step, each step
-    acknowledging the cluster's version; advising the jump would send the operator to a refusal.
+    through, for a migration step on a cluster EKS already upgraded. `running` (the Terraform expression
+    of the release the controller role records, `RUNNING_RELEASE`) decides the advice: a fresh install
+    may pick the release that supports the cluster, but a running controller reaches it only step by
+    step, each step acknowledging the cluster's version; advising the jump would send the operator to a refusal.
     """
     first, last = release.kubernetes_minors
     choices = json.dumps({str(minor): version for minor, version in release_for_kubernetes().items()})
@@ -46,17 +44,13 @@ def kubernetes_support_check(
     choose = (
         f'format("set karpenter.version to %s", lookup({choices}, {_minor("self.version")}, "(none of the supported releases)"))'
     )
-    advice = f"${{{choose}}}"
-    if running is not None:
-        deployed = (
-            f'{running} == "{UNTAGGED}" ? "a Karpenter controller role exists" : format("Karpenter %s is deployed", {running})'
-        )
-        migrate = (
-            f'format("%s: continue the migration one documented step at a time, each step with '
-            f'karpenter.acknowledge_unsupported_kubernetes: \\"%s\\" until a release that supports it (README, EKS already '
-            f'upgraded your cluster); for a new install, %s", {deployed}, self.version, {choose})'
-        )
-        advice = f'${{{_minor("self.version")} > {last} && {running} != "{NOT_INSTALLED}" ? {migrate} : {choose}}}'
+    deployed = f'{running} == "{UNTAGGED}" ? "a Karpenter controller role exists" : format("Karpenter %s is deployed", {running})'
+    migrate = (
+        f'format("%s: continue the migration one documented step at a time, each step with '
+        f'karpenter.acknowledge_unsupported_kubernetes: \\"%s\\" until a release that supports it (README, EKS already '
+        f'upgraded your cluster); for a new install, %s", {deployed}, self.version, {choose})'
+    )
+    advice = f'${{{_minor("self.version")} > {last} && {running} != "{NOT_INSTALLED}" ? {migrate} : {choose}}}'
     return {
         "condition": f'${{{supported} || self.version == "{acknowledged}"}}' if acknowledged else f"${{{supported}}}",
         "errorMessage": f"Karpenter {release.version} supports Kubernetes 1.{first} to 1.{last}, and this cluster runs "
@@ -120,13 +114,13 @@ class ExistingCluster(Construct):
         *,
         cluster_name: str,
         release: ReleaseProfile,
+        running: str,
         acknowledged: str | None = None,
-        running: str | None = None,
         tags_cluster_security_group: bool = False,
     ) -> None:
         """`running`: the Terraform expression of the release deployed before (see `kubernetes_support_check`)."""
         super().__init__(scope, id)
-        checks = [kubernetes_support_check(release, acknowledged, running)]
+        checks = [kubernetes_support_check(release, running, acknowledged)]
         if tags_cluster_security_group:
             checks.append(cluster_security_group_check())
         self.eks = named(

@@ -81,15 +81,17 @@ def _refusals(
     return refusals
 
 
-def _guard(
-    release: ReleaseProfile, allowed: list[str], refusals: dict[str, str], running: str, where: str = "runs in the cluster"
-) -> dict[str, str]:
-    """A precondition: `running` (a Terraform expression) is one of `allowed`; otherwise its refusal."""
-    unknown = f'format("Karpenter %s {where}; this app knows no documented step from it to {release.version}", {running})'
+def _guard(refusing: str, allowed: list[str], refusals: dict[str, str], running: str, unknown: str) -> dict[str, str]:
+    """A precondition: `running` (a Terraform expression) is one of `allowed`; otherwise its refusal, or `unknown`'s."""
     return {
         "condition": f"${{contains({json.dumps(allowed)}, {running})}}",
-        "errorMessage": f"Refusing Karpenter {release.version}: ${{lookup({json.dumps(refusals)}, {running}, {unknown})}}.",
+        "errorMessage": f"Refusing {refusing}: ${{lookup({json.dumps(refusals)}, {running}, {unknown})}}.",
     }
+
+
+def _unknown_release(release: ReleaseProfile, where: str, running: str) -> str:
+    """Terraform: the refusal of a running release this app has no profile for."""
+    return f'format("Karpenter %s {where}; this app knows no documented step from it to {release.version}", {running})'
 
 
 def upgrade_guard(release: ReleaseProfile, previous: ReleaseProfile | None, namespace: str, running: str) -> dict[str, str]:
@@ -108,7 +110,9 @@ def upgrade_guard(release: ReleaseProfile, previous: ReleaseProfile | None, name
         ),
     }
     allowed = [release.version, previous.version] if previous else [release.version, NOT_INSTALLED]
-    return _guard(release, allowed, refusals, running)
+    return _guard(
+        f"Karpenter {release.version}", allowed, refusals, running, _unknown_release(release, "runs in the cluster", running)
+    )
 
 
 def infra_release_guard(release: ReleaseProfile, previous: ReleaseProfile | None, role_name: str, running: str) -> dict[str, str]:
@@ -120,14 +124,15 @@ def infra_release_guard(release: ReleaseProfile, previous: ReleaseProfile | None
     deployed before the tag existed) cannot tell, and passes: the deploy records the release, and the
     plan warns (`untagged_role_warning`).
     """
+    where = f"runs (the {RELEASE_TAG} tag of the controller role {role_name})"
     refusals = _refusals(
         release,
         previous,
-        runs=lambda version: f"Karpenter {version} runs (the {RELEASE_TAG} tag of the controller role {role_name})",
+        runs=lambda version: f"Karpenter {version} {where}",
         nothing_runs=f"the controller role {role_name} does not exist, so no Karpenter release was deployed",
     )
     allowed = [release.version, UNTAGGED] + ([previous.version] if previous else [NOT_INSTALLED])
-    return _guard(release, allowed, refusals, running, where=f"runs (the {RELEASE_TAG} tag of the controller role {role_name})")
+    return _guard(f"Karpenter {release.version}", allowed, refusals, running, _unknown_release(release, where, running))
 
 
 def infra_identity_guard(
@@ -139,7 +144,7 @@ def infra_identity_guard(
     stack replaces the pods); during a version step it would be two changes in one deploy.
     """
     allowed = [identity, NOT_INSTALLED, UNTAGGED] + ([previous_identity] if previous_identity else [])
-    refusals = {}
+    refusals: dict[str, str] = {}
     for other in CONTROLLER_IDENTITIES:
         if other in allowed:
             continue
@@ -152,11 +157,8 @@ def infra_identity_guard(
             else f"{where}: switching to {identity} needs karpenter.previous_identity: {other} for this deploy, so that the "
             f"running controller keeps its credentials until its pods are replaced ({IDENTITY_HINT})"
         )
-    return {
-        "condition": f"${{contains({json.dumps(allowed)}, {running})}}",
-        "errorMessage": f"Refusing karpenter.identity {identity}: "
-        f'${{lookup({json.dumps(refusals)}, {running}, format("the {IDENTITY_TAG} tag of the controller role is %s", {running}))}}.',
-    }
+    unknown = f'format("the {IDENTITY_TAG} tag of the controller role is %s", {running})'
+    return _guard(f"karpenter.identity {identity}", allowed, refusals, running, unknown)
 
 
 def role_tag(roles: str, tag: str) -> str:

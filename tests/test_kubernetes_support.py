@@ -24,7 +24,7 @@ MINORS = range(20, 40)
 def decided(terraform_bin: str, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], tuple[bool, str]]:
     outputs = {}
     for version, profile in PROFILES.items():
-        check = kubernetes_support_check(profile)
+        check = kubernetes_support_check(profile, running='"none"')  # a fresh install: the advice names a release
         for minor in MINORS:
             cluster = f'{{version = "1.{minor}"}}'
             condition, message = (re.sub(r"\bself\b", cluster, check[key]) for key in ("condition", "errorMessage"))
@@ -78,7 +78,7 @@ def evaluate(terraform_bin: str, workdir: Path, expressions: dict[str, str]) -> 
 
 
 def test_an_acknowledged_version_passes_the_guard_and_only_that_version(terraform_bin, tmp_path: Path):
-    check = kubernetes_support_check(PROFILES["0.37.8"], acknowledged="1.31")
+    check = kubernetes_support_check(PROFILES["0.37.8"], running='"0.37.8"', acknowledged="1.31")
     cases = {f"v{minor}": re.sub(r"\bself\b", f'{{version = "1.{minor}"}}', check["condition"]) for minor in (30, 31, 32)}
     assert evaluate(terraform_bin, tmp_path, cases) == {"v30": True, "v31": True, "v32": False}
 
