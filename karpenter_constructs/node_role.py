@@ -12,9 +12,9 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import ec2_trust_policy
-from karpenter_model.migration import node_role_policy_arns_during_step
+from karpenter_model.construct_inputs import NodeRoleInputs
+from karpenter_model.documents.iam import ec2_trust_policy, node_role_policy_arns
+from karpenter_model.migration import MigrationStep
 
 
 def ec2_role_with_policies(
@@ -30,21 +30,26 @@ def ec2_role_with_policies(
 
 
 class NodeRole(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, inputs: NodeRoleInputs, cluster: ExistingCluster, step: MigrationStep | None
+    ) -> None:
         super().__init__(scope, id)
+        policy_arns = set(node_role_policy_arns(inputs.release, partition=cluster.partition))
+        if step:
+            policy_arns.update(step.kept_node_role_policy_arns(partition=cluster.partition))
         self.role, _ = ec2_role_with_policies(
             self,
             role_id="karpenter_node",
-            name=config.resource_names.node_role,
-            description=f"Nodes Karpenter launches for EKS cluster {config.cluster_name}",
-            policy_arns=node_role_policy_arns_during_step(config, partition=cluster.partition),
+            name=inputs.role_name,
+            description=f"Nodes Karpenter launches for EKS cluster {inputs.cluster_name}",
+            policy_arns=sorted(policy_arns),
         )
-        if config.node_role.access_entry:
+        if inputs.access_entry:
             named(
                 EksAccessEntry(
                     self,
                     "karpenter_node_access_entry",
-                    cluster_name=config.cluster_name,
+                    cluster_name=inputs.cluster_name,
                     principal_arn=self.role.arn,
                     type="EC2_LINUX",
                 ),

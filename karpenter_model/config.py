@@ -584,7 +584,13 @@ class KarpenterConfig(Strict):
 
     @property
     def resource_names(self) -> ResourceNames:
-        return ResourceNames(self.prefix, self.names)
+        names = self.names
+        return ResourceNames(
+            self.prefix,
+            system_node_role=names.system_node_role,
+            system_node_group=names.system_node_group,
+            interruption_rules={str(kind): name for kind, name in names.interruption_rules.items()},
+        )
 
     def stack_name(self, base: str) -> str:
         """`infra`, or `<environment>-infra`: two environments never share a stack, a state or a workspace."""
@@ -681,7 +687,7 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     """The names AWS gets, checked as they will be (overrides applied): lengths, and clashes between them."""
     problems: list[CrossFieldError] = []
     field = "name_prefix" if config.name_prefix else "cluster_name"
-    names = final_names(config.prefix, config.names, config.release)
+    names = final_names(config.resource_names, config.release)
     derived_too_long = [n for n in names if n.override is None and len(n.name) > n.limit]
     if derived_too_long:
         first = derived_too_long[0]
