@@ -90,6 +90,12 @@ class ReleaseProfile:
         """Both charts, `karpenter` and `karpenter-crd`, are published at the release's version."""
         return self.version
 
+    @cached_property
+    def chart_values(self) -> dict[str, Any]:
+        """The `karpenter` chart's own values.yaml: which values exist, and their defaults."""
+        values: dict[str, Any] = read_yaml(self.data_dir / "chart-values.yaml")
+        return values
+
     @property
     def node_pool_api(self) -> str:
         return f"{NODE_POOL_GROUP}/{self.api_version}"
