@@ -64,6 +64,7 @@ from typing import Any
 
 import yaml
 
+from karpenter_model.helm_overrides import helm_value_problems
 from karpenter_model.releases import DEFAULT_VERSION, PROFILES
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "Conversion", "ConversionError", "convert", "convert_config", "main"]
@@ -171,6 +172,7 @@ class _Converter:
         pools = self._entries("node_pools")
         self._version()
         invalid = self._check_input(classes, pools)  # before anything changes
+        self._check_helm_values()
         for where, _, spec in classes:
             self._node_class(where, spec)
         kubelets = [self._node_pool(where, spec) for where, _, spec in pools]
@@ -521,6 +523,13 @@ class _Converter:
                 obj = _object(kind, "v1", name, spec, role)
                 for line in _violations(self.to, kind, obj, where):
                     self.problems.append(f"{line} (after conversion: Karpenter {self.to}'s CRD refuses it)")
+
+    def _check_helm_values(self) -> None:
+        """Extra chart values must suit the target release's chart (1.14.1's has no `webhook`, for one); nothing is dropped silently."""
+        values = (self.data.get("karpenter") or {}).get("helm_values")
+        if isinstance(values, dict):
+            for path, value, why in helm_value_problems(PROFILES[self.to], values):
+                self.problems.append(f"karpenter.helm_values.{path}: got {_show(value)}: {why} (Karpenter {self.to}'s chart)")
 
     def _role_placeholder(self) -> str:
         """Only for the CRD checks: the app fills in a class's missing role, which the CRD requires (or instanceProfile)."""
