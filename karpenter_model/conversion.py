@@ -65,6 +65,7 @@ from typing import Any
 import yaml
 
 from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.naming import ResourceNames
 from karpenter_model.releases import DEFAULT_VERSION, PROFILES
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "Conversion", "ConversionError", "convert", "convert_config", "main"]
@@ -534,7 +535,7 @@ class _Converter:
     def _role_placeholder(self) -> str:
         """Only for the CRD checks: the app fills in a class's missing role, which the CRD requires (or instanceProfile)."""
         prefix = self.data.get("name_prefix") or self.data.get("cluster_name")
-        return f"{prefix if isinstance(prefix, str) and prefix else 'cluster'}-karpenter-node"
+        return ResourceNames(prefix if isinstance(prefix, str) and prefix else "cluster").node_role
 
 
 _HOP_WHY = f"v1beta1's default, written out; v1's default is {V1_HOP_LIMIT}, which stops pods without hostNetwork reaching IMDS"
