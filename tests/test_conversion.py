@@ -846,5 +846,7 @@ def test_extra_chart_values_the_target_chart_lacks_are_refused_not_dropped():
         convert(data, "1.14.1")
     assert "karpenter.helm_values.webhook: got {enabled: true}: not a value of the karpenter chart 1.14.1" in str(caught.value)
     assert "podLabels" not in str(caught.value).split("allowed:")[0]
-    converted, _ = convert({**data, "karpenter": {**data["karpenter"], "helm_values": {"podLabels": {"team": "platform"}}}}, "1.14.1")
+    converted, _ = convert(
+        {**data, "karpenter": {**data["karpenter"], "helm_values": {"podLabels": {"team": "platform"}}}}, "1.14.1"
+    )
     assert converted["karpenter"]["helm_values"] == {"podLabels": {"team": "platform"}}
