@@ -23,7 +23,6 @@ from karpenter_constructs.running_release import RunningRelease, stored_versions
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import crd_chart_values
 
-CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'
 
 
@@ -57,8 +56,8 @@ class KarpenterCrds(Construct):
                 self,
                 "karpenter_crd",
                 name="karpenter-crd",
-                repository=CHART_REPOSITORY,
-                chart="karpenter-crd",
+                repository=config.release.chart_repository,
+                chart=config.release.crd_chart,
                 version=config.release.chart_version,
                 namespace=namespace,
                 wait=True,

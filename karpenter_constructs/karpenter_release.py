@@ -9,7 +9,6 @@ from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from karpenter_constructs.base import named
-from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
 from karpenter_constructs.running_release import RunningRelease
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values
@@ -39,8 +38,8 @@ class KarpenterRelease(Construct):
                 self,
                 "karpenter",
                 name="karpenter",
-                repository=CHART_REPOSITORY,
-                chart="karpenter",
+                repository=config.release.chart_repository,
+                chart=config.release.controller_chart,
                 version=config.release.chart_version,
                 namespace=config.karpenter.namespace,
                 skip_crds=True,  # the crds stack owns them, and upgrades them with the karpenter-crd chart

@@ -547,7 +547,7 @@ def _violations(release: str, kind: str, obj: dict[str, Any], where: str) -> lis
     from karpenter_model.crd_validation import validator  # compiled once per release and kind
 
     lines = []
-    for violation in validator(release, kind).validate(obj):
+    for violation in validator(PROFILES[release], kind).validate(obj):
         parts = list(violation.path)
         if parts[:2] == ["metadata", "name"]:
             parts = ["name"]

@@ -295,6 +295,23 @@ def test_conversion_webhook_names_the_controllers_namespace_service_and_port(ver
     assert values["webhook"] == {"enabled": True, "port": 8443}
 
 
+def test_charts_are_where_upstream_installs_them_from():
+    """Upstream's install commands: v1-migration.md installs both charts of 0.37.x and 1.0.x, each upgrade guide its karpenter-crd."""
+    migration = (reference("1.0.14") / "v1-migration.md").read_text()
+    for profile in PROFILES.values():
+        guide = reference(profile.version) / "upgrade-guide.md"
+        guides = migration + (guide.read_text() if guide.is_file() else "")
+        assert f" {profile.chart_repository}/{profile.controller_chart} --version" in migration
+        assert f" {profile.chart_repository}/{profile.crd_chart} --version" in guides
+
+
+@pytest.mark.parametrize("version", RELEASES)
+def test_node_pools_report_conditions_from_v1(version):
+    """v1beta1's NodePool status has `resources` only; v1's adds `conditions` (the cluster checks judge readiness by them)."""
+    profile = PROFILES[version]
+    assert profile.node_pool_reports_conditions is (profile.api_version == "v1")
+
+
 def test_an_unknown_release_names_the_allowed_ones():
     with pytest.raises(ValidationError) as caught:
         config_of("0.37.2", version="0.36.0")
