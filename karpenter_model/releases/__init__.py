@@ -73,6 +73,9 @@ NODE_CLASS_GROUP = "karpenter.k8s.aws"
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 # What EC2 uses for the IMDS hop limit when a launch template leaves it out.
 EC2_DEFAULT_HOP_LIMIT = 1
+# Karpenter patches that ignore a selector term with an empty field (released October 2026, after the
+# releases shipped here): a config with such a term is refused, so it keeps its meaning after an upgrade.
+PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS = ("1.9.4", "1.14.4", "1.15.3")
 
 
 @dataclass(frozen=True)
