@@ -14,10 +14,15 @@ from constructs import Construct
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.iam import PolicyDocument, PolicyValues, controller_trust_policy, managed_policies, measured_values
-from karpenter_model.migration import kept_controller_policies
-from karpenter_model.naming import IDENTITY_TAG, RELEASE_TAG
+from karpenter_model.construct_inputs import ControllerRoleInputs
+from karpenter_model.documents.iam import (
+    ADDITIONAL_POLICY,
+    PolicyDocument,
+    PolicyValues,
+    controller_trust_policy,
+    managed_policies,
+)
+from karpenter_model.migration import MigrationStep
 from karpenter_model.releases import ControllerPolicyName
 
 IDENTITY_NAMES = {("irsa",): "IRSA", ("pod_identity",): "EKS Pod Identity", ("irsa", "pod_identity"): "IRSA and EKS Pod Identity"}
@@ -29,33 +34,34 @@ class ControllerRole(Construct):
         scope: Construct,
         id: str,
         *,
-        config: KarpenterConfig,
+        inputs: ControllerRoleInputs,
         cluster: ExistingCluster,
         oidc: OidcProvider | None,
         queue_arn: str,
         node_role_arn: str,
+        step: MigrationStep | None,
         guards: Sequence[dict[str, str]] = (),
     ) -> None:
         """`guards`: preconditions checked before the role, and so before any of its policies, changes."""
         super().__init__(scope, id)
-        identities = config.karpenter.identities
+        self.names = inputs.names
         trust = controller_trust_policy(
-            identities,
+            inputs.identities,
             oidc_provider_arn=oidc.arn if oidc else None,
             issuer_host=oidc.issuer_host if oidc else None,
-            namespace=config.karpenter.namespace,
-            service_account=config.karpenter.service_account,
+            namespace=inputs.namespace,
+            service_account=inputs.service_account,
         )
         self.role = named(
             IamRole(
                 self,
                 "karpenter_controller",
-                name=config.resource_names.controller_role,
+                name=inputs.names.controller_role,
                 # Only trust and description follow `karpenter.identity`: a switch updates the role in place, same name and ARN.
-                description=f"Karpenter controller for EKS cluster {config.cluster_name} ({IDENTITY_NAMES[identities]})",
+                description=f"Karpenter controller for EKS cluster {inputs.cluster_name} ({IDENTITY_NAMES[inputs.identities]})",
                 assume_role_policy=json.dumps(trust),
-                # What the next deploy's guard reads: the release and identity this role was last deployed for.
-                tags={RELEASE_TAG: config.karpenter.version, IDENTITY_TAG: config.karpenter.identity},
+                tags=dict(inputs.tags),
+                permissions_boundary=inputs.permissions_boundary,
                 lifecycle=TerraformResourceLifecycle(precondition=list(guards)) if guards else None,
             )
         )
@@ -63,31 +69,29 @@ class ControllerRole(Construct):
             partition=cluster.partition,
             region=cluster.region,
             account_id=cluster.account_id,
-            cluster_name=config.cluster_name,
+            cluster_name=inputs.cluster_name,
             queue_arn=queue_arn,
             node_role_arn=node_role_arn,
         )
         # A migration step first attaches what the previous release needs apart from the new policies, and
         # only then changes the policies they share: its controller runs until the chart stack moves it.
         kept = [
-            self._attached_policy(config, name, document)
-            for name, document in kept_controller_policies(config, references).items()
+            self._attached_policy(name, document)
+            for name, document in (step.kept_controller_policies(references, inputs.measured) if step else {}).items()
         ]
-        for name, document in managed_policies(config.release, references, measured_values(config)).items():
-            self._attached_policy(config, name, document, after=kept)
+        for name, document in managed_policies(inputs.release, references, inputs.measured).items():
+            self._attached_policy(name, document, after=kept)
+        if inputs.additional_policy:
+            self._attached_policy(ADDITIONAL_POLICY, inputs.additional_policy)
 
     def _attached_policy(
-        self,
-        config: KarpenterConfig,
-        name: ControllerPolicyName,
-        document: PolicyDocument,
-        after: Sequence[ITerraformDependable] = (),
+        self, name: ControllerPolicyName, document: PolicyDocument, after: Sequence[ITerraformDependable] = ()
     ) -> IamRolePolicyAttachment:
         policy = named(
             IamPolicy(
                 self,
                 f"{name.address}_policy",
-                name=config.prefix + name.suffix,
+                name=self.names.controller_policy(name.suffix),
                 # No description: it forces replacement of a policy, which adopting a karpenter.tf state must avoid.
                 policy=json.dumps(document),
                 depends_on=list(after) or None,

@@ -12,14 +12,15 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
-from karpenter_model.config import DISCOVERY_TAG, KarpenterConfig
+from karpenter_model.config import DISCOVERY_TAG
+from karpenter_model.construct_inputs import DiscoveryTagsInputs
 
 
 class DiscoveryTags(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+    def __init__(self, scope: Construct, id: str, *, inputs: DiscoveryTagsInputs, cluster: ExistingCluster) -> None:
         super().__init__(scope, id)
-        subnets = list(config.discovery.subnet_ids) or cluster.subnet_ids
-        security_groups = list(config.discovery.security_group_ids) or [cluster.cluster_security_group_id]
+        subnets = list(inputs.subnet_ids) or cluster.subnet_ids
+        security_groups = list(inputs.security_group_ids) or [cluster.cluster_security_group_id]
         for kind, ids in (("subnet", subnets), ("security_group", security_groups)):
             each = TerraformIterator.from_list(ids)
             named(
@@ -29,6 +30,6 @@ class DiscoveryTags(Construct):
                     for_each=each,
                     resource_id=Token.as_string(each.value),
                     key=DISCOVERY_TAG,
-                    value=config.cluster_name,
+                    value=inputs.cluster_name,
                 )
             )

@@ -20,18 +20,20 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.running_release import RunningRelease, stored_versions_guard
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.helm_values import crd_chart_values
+from karpenter_model.construct_inputs import CrdsInputs
+from karpenter_model.migration import MigrationStep
 
 ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'
 
 
 class KarpenterCrds(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, running: RunningRelease) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, inputs: CrdsInputs, running: RunningRelease, step: MigrationStep | None
+    ) -> None:
         super().__init__(scope, id)
-        namespace = config.karpenter.namespace
-        preconditions = [running.guard(config.release, config.previous_release)]
-        for crd_name in config.release.crd_names:
+        chart = inputs.chart
+        preconditions = [running.guard(chart.release, step)]
+        for crd_name in chart.release.crd_names:
             existing = named(
                 DataKubernetesResources(
                     self,
@@ -42,32 +44,29 @@ class KarpenterCrds(Construct):
                 )
             )
             preconditions.append(
-                stored_versions_guard(
-                    config.release, crd_name, f"data.kubernetes_resources.{existing.friendly_unique_id}.objects"
-                )
+                stored_versions_guard(chart.release, crd_name, f"data.kubernetes_resources.{existing.friendly_unique_id}.objects")
             )
         depends_on = []
-        if config.karpenter.create_namespace:
-            created = named(NamespaceV1(self, "karpenter_namespace", metadata={"name": namespace}), "karpenter")
+        if inputs.create_namespace:
+            created = named(NamespaceV1(self, "karpenter_namespace", metadata={"name": chart.namespace}), "karpenter")
             depends_on.append(created)
-        values = crd_chart_values(config)
         self.release = named(
             Release(
                 self,
                 "karpenter_crd",
                 name="karpenter-crd",
-                repository=config.release.chart_repository,
-                chart=config.release.crd_chart,
-                version=config.release.chart_version,
-                namespace=namespace,
+                repository=chart.release.chart_repository,
+                chart=chart.release.crd_chart,
+                version=chart.release.chart_version,
+                namespace=chart.namespace,
                 wait=True,
-                timeout=config.karpenter.helm_timeout_seconds,
-                values=[json.dumps(values, indent=2)] if values else None,
+                timeout=chart.timeout_seconds,
+                values=[json.dumps(chart.values, indent=2)] if chart.values else None,
                 depends_on=depends_on or None,
                 lifecycle=TerraformResourceLifecycle(precondition=preconditions),
             )
         )
-        for crd_name in config.release.crd_names:
+        for crd_name in chart.release.crd_names:
             named(
                 DataKubernetesResource(
                     self,

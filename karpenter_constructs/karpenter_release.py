@@ -10,42 +10,28 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.running_release import RunningRelease
-from karpenter_model.config import KarpenterConfig
-from karpenter_model.documents.helm_values import controller_values
+from karpenter_model.construct_inputs import HelmReleaseInputs
+from karpenter_model.migration import MigrationStep
 
 
 class KarpenterRelease(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: KarpenterConfig,
-        cluster_endpoint: str,
-        interruption_queue: str,
-        controller_role_arn: str,
-        running: RunningRelease,
+        self, scope: Construct, id: str, *, inputs: HelmReleaseInputs, running: RunningRelease, step: MigrationStep | None
     ) -> None:
         super().__init__(scope, id)
-        values = controller_values(
-            config,
-            cluster_endpoint=cluster_endpoint,
-            interruption_queue=interruption_queue,
-            controller_role_arn=controller_role_arn,
-        )
         self.release = named(
             Release(
                 self,
                 "karpenter",
                 name="karpenter",
-                repository=config.release.chart_repository,
-                chart=config.release.controller_chart,
-                version=config.release.chart_version,
-                namespace=config.karpenter.namespace,
+                repository=inputs.release.chart_repository,
+                chart=inputs.release.controller_chart,
+                version=inputs.release.chart_version,
+                namespace=inputs.namespace,
                 skip_crds=True,  # the crds stack owns them, and upgrades them with the karpenter-crd chart
                 wait=True,
-                timeout=config.karpenter.helm_timeout_seconds,
-                values=[json.dumps(values, indent=2)],
-                lifecycle=TerraformResourceLifecycle(precondition=[running.guard(config.release, config.previous_release)]),
+                timeout=inputs.timeout_seconds,
+                values=[json.dumps(inputs.values, indent=2)],
+                lifecycle=TerraformResourceLifecycle(precondition=[running.guard(inputs.release, step)]),
             )
         )

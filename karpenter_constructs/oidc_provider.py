@@ -9,14 +9,14 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
-from karpenter_model.config import KarpenterConfig
+from karpenter_model.construct_inputs import OidcProviderInputs
 
 
 class OidcProvider(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+    def __init__(self, scope: Construct, id: str, *, inputs: OidcProviderInputs, cluster: ExistingCluster) -> None:
         super().__init__(scope, id)
-        if config.oidc.thumbprints:
-            thumbprints = list(config.oidc.thumbprints)
+        if inputs.thumbprints:
+            thumbprints = list(inputs.thumbprints)
         else:
             certificate = named(DataTlsCertificate(self, "eks_certificate", url=cluster.issuer_url), "eks")
             thumbprints = [certificate.certificates.get(0).sha1_fingerprint]
@@ -27,7 +27,7 @@ class OidcProvider(Construct):
                 url=cluster.issuer_url,
                 client_id_list=["sts.amazonaws.com"],
                 thumbprint_list=thumbprints,
-                tags={"Name": config.resource_names.oidc_provider},
+                tags={"Name": inputs.name},
             )
         )
         self.arn = self.provider.arn

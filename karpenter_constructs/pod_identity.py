@@ -19,7 +19,7 @@ from constructs import Construct
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.running_release import RUNNING_ROLE
-from karpenter_model.config import KarpenterConfig
+from karpenter_model.construct_inputs import PodIdentityInputs
 from karpenter_model.terraform_literals import literal
 
 POD_IDENTITY_AGENT_ADDON = "eks-pod-identity-agent"
@@ -47,7 +47,7 @@ def undeclared_switch_check(role_name: str) -> dict[str, str]:
 class PodIdentity(Construct):
     """The controller's service account gets the controller role through EKS Pod Identity."""
 
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster, role_arn: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, inputs: PodIdentityInputs, cluster: ExistingCluster, role_arn: str) -> None:
         super().__init__(scope, id)
         self.agent = named(
             DataAwsEksAddon(
@@ -62,17 +62,16 @@ class PodIdentity(Construct):
                 self,
                 "karpenter_controller",
                 cluster_name=cluster.eks.name,
-                namespace=literal(config.karpenter.namespace),
-                service_account=literal(config.karpenter.service_account),
+                namespace=literal(inputs.namespace),
+                service_account=literal(inputs.service_account),
                 role_arn=role_arn,
                 depends_on=[self.agent],  # the association is useless, and the switch unsafe, without the agent
-                lifecycle=self._guard(config),
+                lifecycle=self._guard(inputs),
             )
         )
 
-    def _guard(self, config: KarpenterConfig) -> TerraformResourceLifecycle | None:
+    def _guard(self, inputs: PodIdentityInputs) -> TerraformResourceLifecycle | None:
         """With `pod_identity` and no `previous_identity`: refuse a plan that would switch a running IRSA controller."""
-        if config.karpenter.previous_identity is not None:
+        if inputs.switch_declared:
             return None  # a declared switch keeps both trusts
-        role_name = config.resource_names.controller_role
-        return TerraformResourceLifecycle(precondition=[undeclared_switch_check(literal(role_name))])
+        return TerraformResourceLifecycle(precondition=[undeclared_switch_check(literal(inputs.role_name))])

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from karpenter_constructs.base import named
 from karpenter_model.config import CONTROLLER_IDENTITIES
+from karpenter_model.migration import MigrationStep
 from karpenter_model.naming import IDENTITY_TAG, RELEASE_TAG
 from karpenter_model.releases import PROFILES, ReleaseProfile, next_step
 from karpenter_model.terraform_literals import literal
@@ -216,8 +217,8 @@ class RunningRelease(Construct):
         named(TerraformLocal(self, "running_karpenter_version", f"${{{running_version(DEPLOYMENTS)}}}"))
         self.namespace = namespace
 
-    def guard(self, release: ReleaseProfile, previous: ReleaseProfile | None) -> dict[str, str]:
-        return upgrade_guard(release, previous, self.namespace, "local.running_karpenter_version")
+    def guard(self, release: ReleaseProfile, step: MigrationStep | None) -> dict[str, str]:
+        return upgrade_guard(release, step.previous if step else None, self.namespace, "local.running_karpenter_version")
 
 
 class RunningControllerRole(Construct):

@@ -17,27 +17,29 @@ from constructs import Construct
 from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.node_role import ec2_role_with_policies
-from karpenter_model.config import KarpenterConfig
+from karpenter_model.construct_inputs import SystemNodeGroupInputs
 from karpenter_model.documents.iam import SYSTEM_NODE_MANAGED_POLICIES, managed_policy_arn
 
 
 class SystemNodeGroup(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: KarpenterConfig, cluster: ExistingCluster) -> None:
+    def __init__(self, scope: Construct, id: str, *, inputs: SystemNodeGroupInputs, cluster: ExistingCluster) -> None:
         super().__init__(scope, id)
-        settings = config.system_node_group
+        settings = inputs.settings
         role, attachments = ec2_role_with_policies(
             self,
             role_id="system_node",
-            name=config.resource_names.system_node_role,
-            description=f"System managed node group of EKS cluster {config.cluster_name}",
+            name=inputs.role_name,
+            description=f"System managed node group of EKS cluster {inputs.cluster_name}",
             policy_arns=[managed_policy_arn(cluster.partition, policy) for policy in SYSTEM_NODE_MANAGED_POLICIES],
+            permissions_boundary=inputs.permissions_boundary,
+            tags=inputs.tags,
         )
         self.node_group = named(
             EksNodeGroup(
                 self,
                 "system",
-                cluster_name=config.cluster_name,
-                node_group_name=config.resource_names.system_node_group,
+                cluster_name=inputs.cluster_name,
+                node_group_name=inputs.group_name,
                 node_role_arn=role.arn,
                 subnet_ids=list(settings.subnet_ids) or cluster.subnet_ids,
                 capacity_type="ON_DEMAND",
@@ -50,6 +52,7 @@ class SystemNodeGroup(Construct):
                 update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
                 labels=dict(settings.labels),
                 taint=[EksNodeGroupTaint(key=t.key, value=t.value or None, effect=t.effect) for t in settings.taints],
+                tags=dict(inputs.tags) or None,
                 # Nodes need their policies to join, and to drain cleanly on destroy.
                 depends_on=[attachments],
             )

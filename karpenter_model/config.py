@@ -8,16 +8,18 @@ and report every such problem at once.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from karpenter_model import limits
 from karpenter_model import posture as posture_checks
 from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_all
-from karpenter_model.naming import ResourceNames, final_names
+from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.naming import OWN_TAG_PREFIX, ResourceNames, final_names
 from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
 from karpenter_model.releases import DEFAULT_VERSION, PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS, PROFILES, ReleaseProfile, next_step
 
@@ -162,6 +164,13 @@ class KarpenterSettings(Strict):
     # Set, for the deploy that changes `identity`, to the identity running until then: the role trusts both and both
     # stay wired until it is unset again, so the running controller keeps its credentials while its pods are replaced.
     previous_identity: ControllerIdentity | None = None
+    helm_values: dict[str, Any] = Field(
+        {},
+        description="Extra values for the `karpenter` chart, merged last (maps merge key by key; lists and other values "
+        "replace). Refused: a value the release's chart does not have, and one this app wires itself (the infra stack's "
+        "outputs, and what a config key sets: replicas, log level, resources, tolerations, affinity, service account, "
+        "webhook). Strings stay literal text.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -257,6 +266,78 @@ class KarpenterSettings(Strict):
 
 class InterruptionQueueSettings(Strict):
     message_retention_seconds: Annotated[int, Field(ge=limits.SQS_RETENTION_MIN, le=limits.SQS_RETENTION_MAX)] = 300
+
+
+IamPolicyArn = Annotated[str, StringConstraints(pattern=limits.IAM_POLICY_ARN, max_length=limits.IAM_POLICY_ARN_MAX)]
+IamAction = Annotated[str, StringConstraints(pattern=limits.IAM_ACTION)]
+IamResource = Annotated[str, StringConstraints(pattern=limits.IAM_RESOURCE)]
+OneOrMore = Annotated[list[str], Field(min_length=1)]
+
+
+class PolicyStatement(Strict):
+    """One statement of an identity-based IAM policy, with IAM's own key names (`Effect`, `Action`, `Resource`...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, serialize_by_alias=True)
+
+    sid: Annotated[str, StringConstraints(pattern=limits.IAM_STATEMENT_ID)] | None = Field(None, alias="Sid")
+    effect: Literal["Allow", "Deny"] = Field(alias="Effect")
+    action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(None, alias="Action")
+    not_action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(None, alias="NotAction")
+    resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(None, alias="Resource")
+    not_resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(None, alias="NotResource")
+    # Operator -> condition key -> value(s): {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}.
+    condition: dict[str, dict[str, str | OneOrMore]] | None = Field(None, alias="Condition")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> PolicyStatement:
+        keys = ", ".join(self.document())
+        for one, other, what in (("Action", "NotAction", "actions"), ("Resource", "NotResource", 'ARNs, or "*"')):
+            if (one in self.document()) == (other in self.document()):
+                raise ValueError(
+                    f"got a statement with {keys}: an identity-based policy statement needs exactly one of {one} and "
+                    f"{other}; allowed: {one} ({what}), or {other}"
+                )
+        return self
+
+    def document(self) -> dict[str, Any]:
+        """The statement as IAM reads it: IAM's key names, unset keys left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+class IamSettings(Strict):
+    permissions_boundary: IamPolicyArn | None = Field(
+        None,
+        description="ARN of a managed policy set as the permissions boundary of every role this app creates (controller, "
+        "Karpenter node, system node). Must be in the region's partition. Changing it updates the roles in place.",
+    )
+    controller_policy_statements: list[PolicyStatement] = Field(
+        [],
+        description="Extra statements for the controller role, beyond upstream's policies (for example kms:Decrypt on the "
+        "key of encrypted EBS snapshots), in a policy of their own, `<prefix>-karpenter-controller-additional`, so that "
+        "upstream's documents stay as upstream wrote them. IAM's statement syntax; at most 6,144 characters in all.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_one_policy(self) -> IamSettings:
+        sids = [s.sid for s in self.controller_policy_statements if s.sid]
+        duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+        if duplicates:
+            raise CrossFieldError(
+                "iam.controller_policy_statements[*].Sid", duplicates, "statement IDs must be unique in a policy"
+            )
+        return self
+
+
+# Tag maps of the roles and groups whose tags a team sets apart from `tags` (which go on everything).
+ExtraTagMap = dict[TagKey, TagValue]
+
+
+class ExtraTags(Strict):
+    controller_role: ExtraTagMap = Field({}, description="Tags on the controller role only, on top of `tags`.")
+    node_role: ExtraTagMap = Field({}, description="Tags on the Karpenter node role only, on top of `tags`.")
+    system_node_group: ExtraTagMap = Field(
+        {}, description="Tags on the system node group and its role only, on top of `tags` (EKS does not pass them to the nodes)."
+    )
 
 
 class NodeRoleSettings(Strict):
@@ -542,6 +623,10 @@ class KarpenterConfig(Strict):
     )
     adoption: AdoptionSettings = AdoptionSettings()
     tags: dict[TagKey, TagValue] = {}
+    extra_tags: ExtraTags = Field(
+        ExtraTags(), description="Tags for one kind of resource, on top of `tags`; `karpenter-cdktf/` keys are this app's own."
+    )
+    iam: IamSettings = Field(IamSettings(), description="Permissions boundary and extra controller permissions.")
     aws: AwsSettings = AwsSettings()
     oidc: OidcSettings = OidcSettings()
     karpenter: KarpenterSettings = KarpenterSettings()
@@ -584,7 +669,13 @@ class KarpenterConfig(Strict):
 
     @property
     def resource_names(self) -> ResourceNames:
-        return ResourceNames(self.prefix, self.names)
+        names = self.names
+        return ResourceNames(
+            self.prefix,
+            system_node_role=names.system_node_role,
+            system_node_group=names.system_node_group,
+            interruption_rules={str(kind): name for kind, name in names.interruption_rules.items()},
+        )
 
     def stack_name(self, base: str) -> str:
         """`infra`, or `<environment>-infra`: two environments never share a stack, a state or a workspace."""
@@ -623,6 +714,7 @@ class KarpenterConfig(Strict):
             _name_problems(self)
             + _replica_problems(self)
             + _identity_problems(self)
+            + _extension_problems(self)
             + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
             + _node_class_problems(self)
             + _node_pool_problems(self)
@@ -681,7 +773,7 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     """The names AWS gets, checked as they will be (overrides applied): lengths, and clashes between them."""
     problems: list[CrossFieldError] = []
     field = "name_prefix" if config.name_prefix else "cluster_name"
-    names = final_names(config.prefix, config.names, config.release)
+    names = final_names(config.resource_names, config.release)
     derived_too_long = [n for n in names if n.override is None and len(n.name) > n.limit]
     if derived_too_long:
         first = derived_too_long[0]
@@ -719,6 +811,54 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
                         + "; allowed: another name",
                     )
                 )
+    return problems
+
+
+def _extension_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    """Extra Helm values, permissions boundary, extra statements and extra tags, against what this app wires."""
+    problems = [
+        CrossFieldError(f"karpenter.helm_values.{path}", value, why)
+        for path, value, why in helm_value_problems(config.release, config.karpenter.helm_values)
+    ]
+    boundary = config.iam.permissions_boundary
+    partition = limits.partition_of(config.region)
+    if boundary and boundary.split(":")[1] != partition:
+        problems.append(
+            CrossFieldError(
+                "iam.permissions_boundary",
+                boundary,
+                f"a policy in partition {boundary.split(':')[1]}, and region {config.region} is in {partition}; "
+                f"allowed: an arn:{partition}:iam:: policy ARN",
+            )
+        )
+    statements = [s.document() for s in config.iam.controller_policy_statements]
+    size = len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")))
+    if size > limits.IAM_MANAGED_POLICY_MAX_CHARACTERS:
+        problems.append(
+            CrossFieldError(
+                "iam.controller_policy_statements",
+                f"{len(statements)} statements",
+                f"{size} characters as one policy, and IAM allows {limits.IAM_MANAGED_POLICY_MAX_CHARACTERS}; "
+                "allowed: fewer or shorter statements (wildcards in Action, several resources per statement)",
+            )
+        )
+    for kind, extra in config.extra_tags:
+        key = f"extra_tags.{kind}"
+        reserved = sorted(k for k in extra if k.startswith(OWN_TAG_PREFIX))
+        if reserved:
+            problems.append(
+                CrossFieldError(key, reserved, f"{OWN_TAG_PREFIX} tags record what this app deployed; allowed: other keys")
+            )
+        count = len(config.tags.keys() | extra.keys())
+        if count > limits.AWS_TAGS_MAX:
+            problems.append(
+                CrossFieldError(
+                    key,
+                    f"{len(extra)} tags",
+                    f"with `tags`, {count} tags on one resource, and AWS allows {limits.AWS_TAGS_MAX}; allowed: at most "
+                    f"{limits.AWS_TAGS_MAX} keys in `tags` and {key} together",
+                )
+            )
     return problems
 
 

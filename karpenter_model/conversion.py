@@ -64,6 +64,8 @@ from typing import Any
 
 import yaml
 
+from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.naming import ResourceNames
 from karpenter_model.releases import DEFAULT_VERSION, NODE_CLASS_GROUP, NODE_POOL_GROUP, PROFILES
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "Conversion", "ConversionError", "convert", "convert_config", "main"]
@@ -172,6 +174,7 @@ class _Converter:
         pools = self._entries("node_pools")
         self._version()
         invalid = self._check_input(classes, pools)  # before anything changes
+        self._check_helm_values()
         for where, _, spec in classes:
             self._node_class(where, spec)
         kubelets = [self._node_pool(where, spec) for where, _, spec in pools]
@@ -524,10 +527,17 @@ class _Converter:
                 for line in _violations(self.to, kind, obj, where):
                     self.problems.append(f"{line} (after conversion: Karpenter {self.to}'s CRD refuses it)")
 
+    def _check_helm_values(self) -> None:
+        """Extra chart values must suit the target release's chart (1.14.1's has no `webhook`, for one); nothing is dropped silently."""
+        values = (self.data.get("karpenter") or {}).get("helm_values")
+        if isinstance(values, dict):
+            for path, value, why in helm_value_problems(PROFILES[self.to], values):
+                self.problems.append(f"karpenter.helm_values.{path}: got {_show(value)}: {why} (Karpenter {self.to}'s chart)")
+
     def _role_placeholder(self) -> str:
         """Only for the CRD checks: the app fills in a class's missing role, which the CRD requires (or instanceProfile)."""
         prefix = self.data.get("name_prefix") or self.data.get("cluster_name")
-        return f"{prefix if isinstance(prefix, str) and prefix else 'cluster'}-karpenter-node"
+        return ResourceNames(prefix if isinstance(prefix, str) and prefix else "cluster").node_role
 
 
 _HOP_WHY = f"v1beta1's default, written out; v1's default is {V1_HOP_LIMIT}, which stops pods without hostNetwork reaching IMDS"

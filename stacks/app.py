@@ -11,6 +11,7 @@ from cdktf import App
 
 from karpenter_constructs.cluster_access import ClusterAccess
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.migration import migration_step
 from stacks.chart import ChartStack
 from stacks.crds import CrdsStack
 from stacks.infra import InfraStack
@@ -20,15 +21,16 @@ from stacks.output import check_output_dir
 def build_app(config: KarpenterConfig, outdir: str) -> App:
     """infra -> crds -> chart; `cdktf deploy '*'` follows the dependencies, `cdktf destroy '*'` reverses them."""
     app = App(outdir=outdir)
-    infra = InfraStack(app, config.stack_name("infra"), config=config)
+    step = migration_step(config)
+    infra = InfraStack(app, config.stack_name("infra"), config=config, step=step)
     access = ClusterAccess(
         name=config.cluster_name,
         region=config.region,
         endpoint=infra.cluster_endpoint,
         certificate_authority=infra.cluster_certificate_authority,
     )
-    crds = CrdsStack(app, config.stack_name("crds"), config=config, access=access)
-    chart = ChartStack(app, config.stack_name("chart"), config=config, infra=infra, access=access)
+    crds = CrdsStack(app, config.stack_name("crds"), config=config, access=access, step=step)
+    chart = ChartStack(app, config.stack_name("chart"), config=config, infra=infra, access=access, step=step)
     crds.add_dependency(infra)
     chart.add_dependency(crds)
     return app

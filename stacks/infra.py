@@ -25,6 +25,15 @@ from karpenter_constructs.running_release import (
 )
 from karpenter_constructs.system_node_group import SystemNodeGroup
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.construct_inputs import (
+    ControllerRoleInputs,
+    DiscoveryTagsInputs,
+    NodeRoleInputs,
+    OidcProviderInputs,
+    PodIdentityInputs,
+    SystemNodeGroupInputs,
+)
+from karpenter_model.migration import MigrationStep
 from karpenter_model.terraform_literals import literal, literal_tree
 from stacks.state import apply_adoption, configure_backend
 
@@ -46,7 +55,7 @@ def aws_provider(scope: Construct, config: KarpenterConfig) -> AwsProvider:
 
 
 class InfraStack(TerraformStack):
-    def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig) -> None:
+    def __init__(self, scope: Construct, name: str, *, config: KarpenterConfig, step: MigrationStep | None) -> None:
         super().__init__(scope, name)
         configure_backend(self, name, config)
         aws_provider(self, config)
@@ -67,19 +76,20 @@ class InfraStack(TerraformStack):
             running=RUNNING_RELEASE,
             tags_cluster_security_group=config.discovery.manage_tags and not config.discovery.security_group_ids,
         )
-        oidc = OidcProvider(self, "oidc_provider", config=config, cluster=cluster) if irsa else None
-        node = NodeRole(self, "node_role", config=config, cluster=cluster)
+        oidc = OidcProvider(self, "oidc_provider", inputs=OidcProviderInputs.of(config), cluster=cluster) if irsa else None
+        node = NodeRole(self, "node_role", inputs=NodeRoleInputs.of(config), cluster=cluster, step=step)
         interruption = InterruptionQueue(self, "interruption", config=config)
         controller = ControllerRole(
             self,
             "controller",
-            config=config,
+            inputs=ControllerRoleInputs.of(config),
             cluster=cluster,
             oidc=oidc,
             queue_arn=interruption.queue.arn,
             node_role_arn=node.role.arn,
+            step=step,
             guards=[
-                infra_release_guard(config.release, config.previous_release, role_name, RUNNING_RELEASE),
+                infra_release_guard(config.release, step.previous if step else None, role_name, RUNNING_RELEASE),
                 infra_identity_guard(
                     config.karpenter.identity,
                     config.karpenter.previous_identity,
@@ -91,10 +101,12 @@ class InfraStack(TerraformStack):
         )
         pod_identity = None
         if "pod_identity" in config.karpenter.identities:
-            pod_identity = PodIdentity(self, "pod_identity", config=config, cluster=cluster, role_arn=controller.role.arn)
+            pod_identity = PodIdentity(
+                self, "pod_identity", inputs=PodIdentityInputs.of(config), cluster=cluster, role_arn=controller.role.arn
+            )
         if config.discovery.manage_tags:
-            DiscoveryTags(self, "discovery", config=config, cluster=cluster)
-        SystemNodeGroup(self, "system_node_group", config=config, cluster=cluster)
+            DiscoveryTags(self, "discovery", inputs=DiscoveryTagsInputs.of(config), cluster=cluster)
+        SystemNodeGroup(self, "system_node_group", inputs=SystemNodeGroupInputs.of(config), cluster=cluster)
 
         # What the chart stack and operators need; cdktf turns uses in other stacks into remote state reads.
         self.cluster_endpoint = cluster.eks.endpoint

@@ -1,10 +1,15 @@
-"""Where each stack keeps its state, and the moved/import blocks that let it adopt an existing one."""
+"""Where each stack keeps its state, and every `moved`, `removed` and `import` block the stacks write.
+
+Adoption (config `adoption`) moves and imports what an earlier configuration created; a migration step
+re-addresses the node objects whose API version changes.
+"""
 
 from __future__ import annotations
 
 import posixpath
 
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformResource, TerraformStack
+from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 
 from karpenter_model.base import ConfigError
 from karpenter_model.config import (
@@ -14,6 +19,7 @@ from karpenter_model.config import (
     LocalBackendSettings,
     S3BackendSettings,
 )
+from karpenter_model.migration import ManifestMove
 from karpenter_model.terraform_literals import literal
 
 # Stack working directories are cdktf.out/stacks/<stack>/; local state paths are relative to them.
@@ -78,3 +84,16 @@ def apply_adoption(stack: TerraformStack, adoption: AdoptionSettings) -> None:
         target(key, new).move_from_id(old)
     for address, import_id in sorted(adoption.imports.items()):
         target("adoption.imports", address).import_from(literal(import_id))
+
+
+def readdress(stack: TerraformStack, manifests: dict[tuple[str, str], Manifest], moves: list[ManifestMove]) -> None:
+    """Forget each node object at its old address (`removed`, `destroy = false`) and import it at its new one.
+
+    Both blocks run inside the step's normal plan and apply; the object in the cluster is never
+    deleted, so the nodes its NodePool owns keep running.
+    """
+    if not moves:
+        return
+    stack.add_override("removed", [{"from": move.old_address, "lifecycle": {"destroy": False}} for move in moves])
+    for move in moves:
+        manifests[(move.kind, move.name)].import_from(literal(move.import_id))

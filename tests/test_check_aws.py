@@ -499,7 +499,7 @@ def test_controller_policy_edited_by_hand(account, outdir):
     changed = doc["Statement"][0]["Sid"]
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(doc), SetAsDefault=True)
     failure = only_failure(run(account, outdir))
-    assert failure.check == f"controller policy {account.config.resource_names.controller_policy}"
+    assert failure.check == f"controller policy {account.config.resource_names.controller_policy('-karpenter-controller')}"
     assert f"missing statements {removed}" in failure.detail and f"changed statements {changed}" in failure.detail
     assert "restores the document" in failure.fix
 

@@ -836,3 +836,17 @@ def test_alias_bombs_are_refused(monkeypatch):
     data = config(bomb=[level] * 10)  # 10 x 10 values once expanded
     with pytest.raises(ConversionError, match="more than 50 values once aliases are expanded"):
         convert(data)
+
+
+def test_extra_chart_values_the_target_chart_lacks_are_refused_not_dropped():
+    """0.37's chart has `webhook`; 1.14.1's has none: the converter names it rather than write a config synth refuses."""
+    data = load(EXAMPLES / "aws-2026-eks.yaml")
+    data["karpenter"]["helm_values"] = {"webhook": {"enabled": True}, "podLabels": {"team": "platform"}}
+    with pytest.raises(ConversionError) as caught:
+        convert(data, "1.14.1")
+    assert "karpenter.helm_values.webhook: got {enabled: true}: not a value of the karpenter chart 1.14.1" in str(caught.value)
+    assert "podLabels" not in str(caught.value).split("allowed:")[0]
+    converted, _ = convert(
+        {**data, "karpenter": {**data["karpenter"], "helm_values": {"podLabels": {"team": "platform"}}}}, "1.14.1"
+    )
+    assert converted["karpenter"]["helm_values"] == {"podLabels": {"team": "platform"}}

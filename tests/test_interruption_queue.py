@@ -7,7 +7,7 @@ import json
 import pytest
 
 from karpenter_model.config import KarpenterConfig
-from karpenter_model.naming import final_names
+from karpenter_model.naming import ResourceNames, final_names
 from karpenter_model.releases import PROFILES
 from tests.conftest import config_for_cluster, example_data, policy, reference, resource
 
@@ -78,7 +78,8 @@ def test_rule_names_are_per_cluster_and_fit_64_characters(synth_config):
 
 def test_longest_allowed_prefix_still_fits(synth_config):
     longest_rule = max(
-        (n for n in final_names("", None, PROFILES["0.37.2"]) if n.what.endswith("interruption rule")), key=lambda n: len(n.name)
+        (n for n in final_names(ResourceNames(""), PROFILES["0.37.2"]) if n.what.endswith("interruption rule")),
+        key=lambda n: len(n.name),
     )
     prefix = "p" * (64 - len(longest_rule.name))
     data = example_data()

@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
 from karpenter_model.documents.iam import (
-    MANAGED_POLICY_MAX_CHARACTERS,
     PolicyValues,
     controller_policies,
     managed_policies,
@@ -28,6 +27,7 @@ from karpenter_model.documents.iam import (
     node_role_policy_arns,
     policy_size,
 )
+from karpenter_model.limits import IAM_MANAGED_POLICY_MAX_CHARACTERS
 from karpenter_model.releases import (
     DATA,
     NODE_CLASS_GROUP,
@@ -124,7 +124,7 @@ def test_every_managed_policy_fits_iams_size_limit_whatever_the_cluster_name(ver
     """Cluster names run to 100 characters (EKS); upstream's one-policy releases outgrow 6,144 well before that."""
     profile, values = PROFILES[version], longest_values("c" * length)
     fitted = managed_policies(profile, values, values)
-    assert all(policy_size(document) <= MANAGED_POLICY_MAX_CHARACTERS for document in fitted.values())
+    assert all(policy_size(document) <= IAM_MANAGED_POLICY_MAX_CHARACTERS for document in fitted.values())
     statements = [s for document in fitted.values() for s in document["Statement"]]
     assert statements == [s for document in controller_policies(profile, values).values() for s in document["Statement"]]
 
@@ -134,7 +134,8 @@ def test_a_policy_is_only_split_when_it_must_be():
     short, long = longest_values("blue"), longest_values("c" * 100)
     assert [n.address for n in managed_policies(profile, short, short)] == ["karpenter_controller"]
     assert (
-        policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))]) > MANAGED_POLICY_MAX_CHARACTERS
+        policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))])
+        > IAM_MANAGED_POLICY_MAX_CHARACTERS
     )
     assert [n.address for n in managed_policies(profile, long, long)] == ["karpenter_controller", "karpenter_controller_2"]
 

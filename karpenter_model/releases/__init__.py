@@ -111,6 +111,12 @@ class ReleaseProfile:
         """Both charts, `karpenter` and `karpenter-crd`, are published at the release's version."""
         return self.version
 
+    @cached_property
+    def chart_values(self) -> dict[str, Any]:
+        """The `karpenter` chart's own values.yaml: which values exist, and their defaults."""
+        values: dict[str, Any] = read_yaml(self.data_dir / "chart-values.yaml")
+        return values
+
     @property
     def minor(self) -> str:
         """`0.37` for 0.37.2: how upstream's guides name a release line."""
