@@ -21,7 +21,7 @@ from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_al
 from karpenter_model.helm_overrides import helm_value_problems
 from karpenter_model.naming import OWN_TAG_PREFIX, ResourceNames, final_names
 from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
-from karpenter_model.releases import DEFAULT_VERSION, PROFILES, ReleaseProfile, next_step
+from karpenter_model.releases import DEFAULT_VERSION, PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS, PROFILES, ReleaseProfile, next_step
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 # Where synthesis writes unless CDKTF_OUTDIR says otherwise (main.py, stacks/output.py).
@@ -943,7 +943,7 @@ def _node_class_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     return problems
 
 
-# Selector-term fields that must not be empty. Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3)
+# Selector-term fields that must not be empty. Karpenter patches from October 2026 on (PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS)
 # ignore a term holding one of them empty: the node class goes NotReady, or drifts and replaces its nodes.
 EMPTY_SELECTOR_FIELDS = {"tags": "an empty tags map", "name": "an empty name", "ssmParameter": "an empty ssmParameter"}
 
@@ -962,7 +962,7 @@ def _empty_selector_terms(where: str, spec: dict[str, Any]) -> list[CrossFieldEr
                         CrossFieldError(
                             f"{where}.{kind}[{index}].{field}",
                             value,
-                            f"{empty} in a selector term: Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3) "
+                            f"{empty} in a selector term: Karpenter patches from October 2026 on ({', '.join(PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS)}) "
                             "ignore such a term, and the node class goes NotReady, or drifts and replaces its nodes; "
                             f"allowed: a non-empty {field}, or a term without it",
                         )

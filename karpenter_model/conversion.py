@@ -66,7 +66,7 @@ import yaml
 
 from karpenter_model.helm_overrides import helm_value_problems
 from karpenter_model.naming import ResourceNames
-from karpenter_model.releases import DEFAULT_VERSION, PROFILES
+from karpenter_model.releases import DEFAULT_VERSION, NODE_CLASS_GROUP, NODE_POOL_GROUP, PROFILES
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "Conversion", "ConversionError", "convert", "convert_config", "main"]
 
@@ -75,8 +75,9 @@ TARGETS = tuple(version for version, profile in PROFILES.items() if profile.api_
 DEFAULT_TARGET = TARGETS[0]
 # The v1beta1 release with conversion webhooks, which a running 0.37 install must reach before v1 (v1-migration.md).
 WEBHOOK_STEP = next(version for version, profile in PROFILES.items() if profile.api_version == "v1beta1" and profile.webhooks)
+# The v1beta1 release lines this converter reads, as upstream's guides name them.
+SOURCE_LINES = " or ".join(sorted({f"{profile.minor}.x" for profile in PROFILES.values() if profile.api_version == "v1beta1"}))
 
-NODE_CLASS_GROUP = "karpenter.k8s.aws"
 NODE_CLASS_KIND = "EC2NodeClass"
 NODE_POOL_KIND = "NodePool"
 # v1beta1 CRD defaults (0.37.2 crds) that v1 changed, or that v1 needs written out.
@@ -193,8 +194,9 @@ class _Converter:
             )
         if self.to != DEFAULT_TARGET:
             self.warnings.append(
-                f"a cluster running 0.37 must pass through {DEFAULT_TARGET} before {self.to} (v1-migration.md); "
-                f"convert with --to {DEFAULT_TARGET} for that step, or use this config for a new install or a cluster already on 1.0.x"
+                f"a cluster running {PROFILES[self.source].minor} must pass through {DEFAULT_TARGET} before {self.to} (v1-migration.md); "
+                f"convert with --to {DEFAULT_TARGET} for that step, or use this config for a new install or a cluster already on "
+                f"{PROFILES[DEFAULT_TARGET].minor}.x"
             )
         return Conversion(self.data, self.changes, self.warnings)
 
@@ -445,8 +447,8 @@ class _Converter:
                 self._change(f"{dpath}.consolidateAfter", UNSET, "0s", "v1 requires it; 0s is WhenUnderutilized's behaviour")
             else:  # "Never": kept (the webhook would write 0s; 0.37 reads Never as: do not consolidate)
                 self.warnings.append(
-                    f"{dpath}.consolidateAfter: 'Never' kept, so consolidation stays off as in 0.37 (upstream's webhook writes 0s, "
-                    "which would turn it on)"
+                    f"{dpath}.consolidateAfter: 'Never' kept, so consolidation stays off as in {PROFILES[self.source].minor} "
+                    "(upstream's webhook writes 0s, which would turn it on)"
                 )
         elif effective == "WhenEmpty":
             if after is None:
@@ -546,7 +548,7 @@ def _kind(key: str) -> str:
 
 
 def _object(kind: str, api: str, name: str, spec: dict[str, Any], role: str) -> dict[str, Any]:
-    group = NODE_CLASS_GROUP if kind == NODE_CLASS_KIND else "karpenter.sh"
+    group = NODE_CLASS_GROUP if kind == NODE_CLASS_KIND else NODE_POOL_GROUP
     body = _tree_copy(spec)
     if kind == NODE_CLASS_KIND and "role" not in body and "instanceProfile" not in body:
         body["role"] = role
@@ -557,7 +559,7 @@ def _violations(release: str, kind: str, obj: dict[str, Any], where: str) -> lis
     from karpenter_model.crd_validation import validator  # compiled once per release and kind
 
     lines = []
-    for violation in validator(release, kind).validate(obj):
+    for violation in validator(PROFILES[release], kind).validate(obj):
         parts = list(violation.path)
         if parts[:2] == ["metadata", "name"]:
             parts = ["name"]
@@ -698,10 +700,10 @@ def _write(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m karpenter_model.conversion",
-        description="Rewrite a config's v1beta1 node_classes and node_pools (Karpenter 0.37.x) into v1, as upstream's "
+        description=f"Rewrite a config's v1beta1 node_classes and node_pools (Karpenter {SOURCE_LINES}) into v1, as upstream's "
         "conversion webhooks would, and list every change.",
     )
-    parser.add_argument("input", type=Path, help="the v1beta1 config (karpenter.version 0.37.x or unset)")
+    parser.add_argument("input", type=Path, help=f"the v1beta1 config (karpenter.version {SOURCE_LINES} or unset)")
     parser.add_argument("output", type=Path, help="where to write the converted config (never the input)")
     parser.add_argument("--to", default=DEFAULT_TARGET, choices=TARGETS, help=f"target release (default {DEFAULT_TARGET})")
     parser.add_argument("--force", action="store_true", help="overwrite an existing OUTPUT")

@@ -46,7 +46,7 @@ def v1_problems(data: dict[str, Any], release: str = "1.0.14") -> list[str]:
             if kind == "EC2NodeClass" and "instanceProfile" not in spec:
                 spec.setdefault("role", ROLE)  # what the app fills in
             obj = {"apiVersion": api, "kind": kind, "metadata": {"name": item["name"]}, "spec": spec}
-            found += [f"{key} {item['name']}: {v}" for v in validator(release, kind).validate(obj)]
+            found += [f"{key} {item['name']}: {v}" for v in validator(PROFILES[release], kind).validate(obj)]
     return found
 
 
@@ -695,7 +695,7 @@ def test_written_yaml_reads_back_the_same_and_quotes_number_like_strings():
 def test_the_v1beta1_defaults_used_are_the_0_37_crds():
     """The constants the converter writes out are what the 0.37 API server stored when the key was unset."""
     for release in [v for v, p in PROFILES.items() if p.api_version == "v1beta1"]:
-        pool = validator(release, "NodePool").with_defaults(
+        pool = validator(PROFILES[release], "NodePool").with_defaults(
             {
                 "apiVersion": "karpenter.sh/v1beta1",
                 "kind": "NodePool",
@@ -704,12 +704,12 @@ def test_the_v1beta1_defaults_used_are_the_0_37_crds():
         )
         assert pool["spec"]["disruption"]["expireAfter"] == conversion.V1BETA1_EXPIRE_AFTER
         assert pool["spec"]["disruption"]["consolidationPolicy"] == conversion.V1BETA1_CONSOLIDATION_POLICY
-        node_class_obj = validator(release, "EC2NodeClass").with_defaults(
+        node_class_obj = validator(PROFILES[release], "EC2NodeClass").with_defaults(
             {"apiVersion": "karpenter.k8s.aws/v1beta1", "kind": "EC2NodeClass", "spec": node_class()}
         )
         assert node_class_obj["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == conversion.V1BETA1_HOP_LIMIT
         for family in conversion.V1BETA1_FAMILIES:  # every v1beta1 family is handled, none is forgotten
-            assert not validator(release, "EC2NodeClass").validate(
+            assert not validator(PROFILES[release], "EC2NodeClass").validate(
                 {
                     "apiVersion": "karpenter.k8s.aws/v1beta1",
                     "kind": "EC2NodeClass",
@@ -719,7 +719,7 @@ def test_the_v1beta1_defaults_used_are_the_0_37_crds():
             )
     for release in conversion.TARGETS:
         assert PROFILES[release].api_version == "v1"
-        node_class_obj = validator(release, "EC2NodeClass").with_defaults(
+        node_class_obj = validator(PROFILES[release], "EC2NodeClass").with_defaults(
             {
                 "apiVersion": "karpenter.k8s.aws/v1",
                 "kind": "EC2NodeClass",
