@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from karpenter_model import limits
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.posture import rules_table
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 COMMAND = "make docs"
@@ -44,6 +45,31 @@ Every limit a value must fit is in `karpenter_model/limits.py`, with the AWS, Ku
 document it comes from.
 
 Keys are dotted paths; `[]` stands for every item of a list. A default of "none" means unset.
+"""
+
+FOOTER = """
+## Node class and node pool specs
+
+Specs are checked at synth against the configured release's own CRD schema and CEL rules
+(`karpenter_model/releases/data/<version>/crds/`). The rules people trip over:
+
+- v1beta1 (0.37.x): `consolidationPolicy: WhenUnderutilized` cannot be combined with `consolidateAfter`
+  (only `Never`); `WhenEmpty` requires `consolidateAfter`. The original karpenter.tf set both.
+- `alias` in `amiSelectorTerms` and `WhenEmptyOrUnderutilized` exist only in the v1 API (1.0 and later); a
+  spec written for the other API is refused with the releases that accept it, and
+  `python -m karpenter_model.conversion` converts a v1beta1 config ([migrating to v1](migrating-to-v1.md)).
+- `volumeSize` is a quantity string such as `20Gi`, not a number.
+- `limits.cpu: 1000m` is legal but means one vCPU for the whole pool (synth prints a warning).
+
+## Config values are data
+
+Every string from the config reaches the Terraform JSON as a literal: `${` and `%{` are written as
+Terraform's escapes `$${` and `%%{` (tags, endpoint URLs, import IDs, backend settings, and every string of
+node classes and node pools, `userData` included). A tag of `${file("/etc/passwd")}` is that text in AWS,
+and shell in `userData` such as `${CLUSTER:-x}` reaches the node unchanged. Only references this app builds
+(ARNs, the cluster endpoint, the remote-state outputs) are Terraform expressions.
+`tests/test_config_is_data.py` injects a `file()` call into every free-text field and proves with
+`terraform validate` that nothing is evaluated.
 """
 
 
@@ -195,7 +221,9 @@ def render() -> str:
         # The section's own row is its heading and the text under it.
         own = [row for row in rows(KarpenterConfig) if row.key.split(".")[0].removesuffix("[]") == name and "." in row.key]
         out += _table(own)
-    return "\n".join(out) + "\n"
+        if name == "posture":
+            out += ["", "The findings (`karpenter_model/posture.py`):", "", rules_table()]
+    return "\n".join(out) + "\n" + FOOTER
 
 
 def missing_descriptions(model: type[BaseModel] = KarpenterConfig, prefix: str = "") -> list[str]:
