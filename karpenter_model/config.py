@@ -149,7 +149,7 @@ class Resources(Strict):
 class KarpenterSettings(Strict):
     version: str = Field(
         DEFAULT_VERSION,
-        description="The Karpenter release. It picks the API of node classes and pools, the CRDs, the controller and node role policies, the interruption rules and both charts. A new install on today's EKS (Kubernetes 1.32 and later) needs `1.14.1`; changing it on a running install is a migration step ([migrating to v1](migrating-to-v1.md)).",
+        description="The Karpenter release. It picks the API of node classes and pools, the CRDs, the controller and node role policies, the interruption rules and both charts. The infra plan refuses a release that does not support the cluster's Kubernetes version and names the one a new install needs; changing it on a running install is a migration step ([migrating to v1](migrating-to-v1.md)).",
         json_schema_extra={"enum": list(PROFILES)},
     )
     namespace: DnsLabel = Field(
