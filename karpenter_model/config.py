@@ -101,21 +101,30 @@ RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME
 class AwsSettings(Strict):
     """Provider settings. `endpoints` points services at another URL (a local AWS such as moto)."""
 
-    endpoints: dict[Literal["ec2", "eks", "events", "iam", "sqs", "sts"], Url] = {}
-    skip_credentials_validation: bool = False
-    skip_metadata_api_check: bool = False
-    skip_region_validation: bool = False
+    endpoints: dict[Literal["ec2", "eks", "events", "iam", "sqs", "sts"], Url] = Field(
+        {}, description="Service -> URL overrides for the AWS provider and `make check`'s clients, e.g. a local AWS such as moto."
+    )
+    skip_credentials_validation: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
+    skip_metadata_api_check: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
+    skip_region_validation: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
 
 
 class OidcSettings(Strict):
     """Thumbprints given here replace the `tls_certificate` lookup of the issuer at plan time."""
 
-    thumbprints: Annotated[list[Thumbprint], Field(max_length=limits.IAM_OIDC_THUMBPRINTS_MAX)] = []
+    thumbprints: Annotated[list[Thumbprint], Field(max_length=limits.IAM_OIDC_THUMBPRINTS_MAX)] = Field(
+        [],
+        description="SHA-1 thumbprints of the issuer's CA. Empty: the `tls_certificate` data source reads them at plan time; set them for accounts that cannot reach the issuer when planning. Refused with `karpenter.identity: pod_identity`, which has no OIDC provider.",
+    )
 
 
 class Resources(Strict):
-    requests: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
-    limits: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
+    requests: dict[Literal["cpu", "memory"], ResourceQuantity] = Field(
+        {}, description="Container requests; Kubernetes quantities (`500m`, `1Gi`), not negative."
+    )
+    limits: dict[Literal["cpu", "memory"], ResourceQuantity] = Field(
+        {}, description="Container limits; no request may exceed its limit."
+    )
 
     _quantities = field_validator("requests", "limits", mode="before")(_quantities_as_strings)
 
@@ -140,36 +149,58 @@ class Resources(Strict):
 
 
 class KarpenterSettings(Strict):
-    version: str = DEFAULT_VERSION  # one of the release profiles (karpenter_model.releases)
-    namespace: DnsLabel = "karpenter"
-    # Unless set: true, except for the namespaces every cluster has (BUILT_IN_NAMESPACES).
-    create_namespace: bool = True
-    service_account: DnsLabel = "karpenter"
-    # Unless set: DEFAULT_REPLICAS, or system_node_group.min_size if that is smaller (see KarpenterConfig).
-    replicas: Annotated[int, Field(ge=1, le=10)] = DEFAULT_REPLICAS
-    resources: Resources = Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"})
-    log_level: Literal["debug", "info", "error"] = "info"
-    helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
-    # A cluster already on this Kubernetes version, which the release does not support, is let through
-    # the infra plan's guard (a migration step run on a cluster EKS already upgraded); the plan says so.
-    acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = None
-    # Set, for the deploy that changes `version`, to the release running until then: the controller role keeps that
-    # release's policies too, node objects whose API changes are re-addressed without being replaced, and the
-    # plan-time guard expects that release in the cluster. Unset it once the step is done (README, "Migrating to v1").
-    previous_version: str | None = None
-    # How the controller gets its AWS credentials: IRSA (the service account's role annotation, through the cluster's
-    # IAM OIDC provider) or EKS Pod Identity (an association; needs the eks-pod-identity-agent add-on). README,
-    # "Controller identity: IRSA or EKS Pod Identity".
-    identity: ControllerIdentity = "irsa"
-    # Set, for the deploy that changes `identity`, to the identity running until then: the role trusts both and both
-    # stay wired until it is unset again, so the running controller keeps its credentials while its pods are replaced.
-    previous_identity: ControllerIdentity | None = None
+    version: str = Field(
+        DEFAULT_VERSION,
+        description="The Karpenter release. It picks the API of node classes and pools, the CRDs, the controller and node role policies, the interruption rules and both charts. The infra plan refuses a release that does not support the cluster's Kubernetes version and names the one a new install needs; changing it on a running install is a migration step ([migrating to v1](migrating-to-v1.md)).",
+        json_schema_extra={"enum": list(PROFILES)},
+    )
+    namespace: DnsLabel = Field(
+        "karpenter",
+        description="Namespace of the controller; part of the IRSA trust condition and of the Pod Identity association.",
+    )
+    create_namespace: bool = Field(
+        True,
+        description="Create the namespace (crds stack). Unset: `true`, except for `default`, `kube-system`, `kube-public` and `kube-node-lease`, which every cluster has and which may not be created.",
+    )
+    service_account: DnsLabel = Field(
+        "karpenter",
+        description="The controller's service account, set in the chart; part of the IRSA trust condition and of the Pod Identity association.",
+    )
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(
+        DEFAULT_REPLICAS,
+        description="Controller replicas. The chart requires hostname anti-affinity, so at most `system_node_group.min_size`. Unset: 2, or `system_node_group.min_size` if that is smaller.",
+    )
+    resources: Resources = Field(
+        Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"}),
+        description="The controller's requests and limits (upstream's guide values); given, it replaces the default as a whole.",
+    )
+    log_level: Literal["debug", "info", "error"] = Field("info", description="The controller's log level.")
+    helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = Field(
+        600, description="How long each Helm release (the CRD chart, the controller chart) is waited for."
+    )
+    acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = Field(
+        None,
+        description="A Kubernetes version (`\"1.32\"`) outside the release's range that the infra plan's guard lets through, for a migration step on a cluster EKS already upgraded. Exactly that version; refused when the release supports it; every plan warns while it is set ([migrating to v1](migrating-to-v1.md)).",
+    )
+    previous_version: str | None = Field(
+        None,
+        description="For the deploy that changes `version` only: the release running until then, one that the new release directly follows in upstream's upgrade guides. The roles keep its policies, node objects whose API changes are re-addressed instead of replaced, and the plans expect it running. Remove it once the step is verified ([migrating to v1](migrating-to-v1.md)).",
+        json_schema_extra={"enum": list(PROFILES)},
+    )
+    identity: ControllerIdentity = Field(
+        "irsa",
+        description="How the controller gets AWS credentials: `irsa` (an IAM OIDC provider, the role's trust condition, the service account's annotation) or `pod_identity` (an EKS Pod Identity association; the cluster needs the `eks-pod-identity-agent` add-on, which this app does not install). Switching a running install: [identity](identity.md).",
+    )
+    previous_identity: ControllerIdentity | None = Field(
+        None,
+        description="For the deploy that changes `identity` only: the identity running until then. The role trusts both, and both stay wired, until it is removed in a later deploy. Must differ from `identity`; not in the same deploy as `previous_version`.",
+    )
     helm_values: dict[str, Any] = Field(
         {},
         description="Extra values for the `karpenter` chart, merged last (maps merge key by key; lists and other values "
         "replace). Refused: a value the release's chart does not have, and one this app wires itself (the infra stack's "
         "outputs, and what a config key sets: replicas, log level, resources, tolerations, affinity, service account, "
-        "webhook). Strings stay literal text.",
+        "webhook).",
     )
 
     @model_validator(mode="before")
@@ -265,7 +296,9 @@ class KarpenterSettings(Strict):
 
 
 class InterruptionQueueSettings(Strict):
-    message_retention_seconds: Annotated[int, Field(ge=limits.SQS_RETENTION_MIN, le=limits.SQS_RETENTION_MAX)] = 300
+    message_retention_seconds: Annotated[int, Field(ge=limits.SQS_RETENTION_MIN, le=limits.SQS_RETENTION_MAX)] = Field(
+        300, description="How long the queue keeps a message (SQS retention, 60 s to 14 days)."
+    )
 
 
 IamPolicyArn = Annotated[str, StringConstraints(pattern=limits.IAM_POLICY_ARN, max_length=limits.IAM_POLICY_ARN_MAX)]
@@ -279,14 +312,29 @@ class PolicyStatement(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, serialize_by_alias=True)
 
-    sid: Annotated[str, StringConstraints(pattern=limits.IAM_STATEMENT_ID)] | None = Field(None, alias="Sid")
-    effect: Literal["Allow", "Deny"] = Field(alias="Effect")
-    action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(None, alias="Action")
-    not_action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(None, alias="NotAction")
-    resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(None, alias="Resource")
-    not_resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(None, alias="NotResource")
-    # Operator -> condition key -> value(s): {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}.
-    condition: dict[str, dict[str, str | OneOrMore]] | None = Field(None, alias="Condition")
+    sid: Annotated[str, StringConstraints(pattern=limits.IAM_STATEMENT_ID)] | None = Field(
+        None, alias="Sid", description="Statement ID: letters and digits, unique among the statements."
+    )
+    effect: Literal["Allow", "Deny"] = Field(alias="Effect", description="`Allow` or `Deny`.")
+    action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(
+        None,
+        alias="Action",
+        description="Actions (`ssm:GetParameter`, wildcards allowed); exactly one of `Action` and `NotAction`.",
+    )
+    not_action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(
+        None, alias="NotAction", description="Every action but these."
+    )
+    resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(
+        None, alias="Resource", description="ARNs or `*`; exactly one of `Resource` and `NotResource`."
+    )
+    not_resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(
+        None, alias="NotResource", description="Every resource but these."
+    )
+    condition: dict[str, dict[str, str | OneOrMore]] | None = Field(
+        None,
+        alias="Condition",
+        description='Operator -> condition key -> value(s), as IAM writes it: `{StringEquals: {"aws:RequestedRegion": eu-west-1}}`.',
+    )
 
     @model_validator(mode="after")
     def _one_of_each(self) -> PolicyStatement:
@@ -343,15 +391,22 @@ class ExtraTags(Strict):
 class NodeRoleSettings(Strict):
     """`access_entry: false` for clusters that still map node roles in the aws-auth ConfigMap."""
 
-    access_entry: bool = True
+    access_entry: bool = Field(
+        True,
+        description="Create an `EC2_LINUX` EKS access entry for the node role; `false` for clusters that map node roles in the `aws-auth` ConfigMap.",
+    )
 
 
 class PostureAcceptance(Strict):
     """A posture finding a team wants anyway, at one place (or everything below it), and why."""
 
-    id: str
-    where: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    id: str = Field(description="The finding's id.", json_schema_extra={"enum": list(posture_checks.FINDING_IDS)})
+    where: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="A config path (`node_classes[0]`): the finding there, or anywhere below it, is accepted."
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="Why the team wants the setting anyway."
+    )
 
     @field_validator("id")
     @classmethod
@@ -364,8 +419,13 @@ class PostureAcceptance(Strict):
 class PostureSettings(Strict):
     """Posture checks of node classes and pools at synth (karpenter_model.posture): errors stop synth, warnings print."""
 
-    require_kms_key: bool = False  # every EBS volume must name the team's KMS key
-    accept: list[PostureAcceptance] = []
+    require_kms_key: bool = Field(
+        False, description="Every EBS volume of every node class must name a KMS key (`ebs-no-kms-key` becomes an error)."
+    )
+    accept: list[PostureAcceptance] = Field(
+        [],
+        description="Findings accepted at one place, each with a reason. An entry that covers no finding prints a warning, so it cannot silently accept whatever lands there next.",
+    )
 
 
 class DiscoverySettings(Strict):
@@ -375,9 +435,18 @@ class DiscoverySettings(Strict):
     groups (e.g. a vpc.tf that already sets the tag): two configurations managing one tag fight.
     """
 
-    manage_tags: bool = True
-    subnet_ids: list[SubnetId] = []
-    security_group_ids: list[SecurityGroupId] = []
+    manage_tags: bool = Field(
+        True,
+        description="Tag subnets and security groups with `karpenter.sh/discovery: <cluster_name>`. `false` when the configuration that owns them (e.g. a `vpc.tf`) already sets the tag: two configurations managing one tag undo each other.",
+    )
+    subnet_ids: list[SubnetId] = Field(
+        [],
+        description="Subnets to tag. Empty: the cluster's subnets. Only with `manage_tags: true` (otherwise they would be ignored).",
+    )
+    security_group_ids: list[SecurityGroupId] = Field(
+        [],
+        description="Security groups to tag. Empty: the cluster security group (the infra plan refuses a cluster that reports none). Only with `manage_tags: true`.",
+    )
 
     @model_validator(mode="after")
     def _ids_need_tagging(self) -> DiscoverySettings:
@@ -398,9 +467,11 @@ class DiscoverySettings(Strict):
 
 
 class NodeGroupTaint(Strict):
-    key: NodeLabelKey
-    value: Annotated[str, StringConstraints(pattern=limits.LABEL_VALUE, max_length=limits.EKS_TAINT_VALUE_MAX)] = ""
-    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+    key: NodeLabelKey = Field(description="Taint key, Kubernetes label key syntax.")
+    value: Annotated[str, StringConstraints(pattern=limits.LABEL_VALUE, max_length=limits.EKS_TAINT_VALUE_MAX)] = Field(
+        "", description="Taint value; may be empty."
+    )
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(description="Taint effect, as EKS spells it.")
 
     @property
     def kubernetes_effect(self) -> str:
@@ -452,19 +523,35 @@ def _derive_node_group_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class SystemNodeGroupSettings(Strict):
-    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["t3.medium"]
-    # Unless set: the AL2023 AMI of the instance types' architecture.
-    ami_type: AmiType = "AL2023_x86_64_STANDARD"
-    disk_size: Annotated[int, Field(ge=limits.EKS_DISK_SIZE_MIN, le=limits.EKS_DISK_SIZE_MAX)] = 20
-    # Sizes left unset are derived from those set, so that min_size <= desired_size <= max_size (see `_sizes_fit`).
-    min_size: NodeGroupSize = DEFAULT_MIN_SIZE
-    desired_size: NodeGroupSize = DEFAULT_DESIRED_SIZE
-    max_size: NodeGroupSize = DEFAULT_MAX_SIZE
-    subnet_ids: list[SubnetId] = []
-    labels: dict[NodeLabelKey, NodeLabelValue] = {"role": "system"}
-    taints: Annotated[list[NodeGroupTaint], Field(max_length=limits.EKS_TAINTS_MAX)] = [
-        NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")
-    ]
+    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = Field(
+        ["t3.medium"],
+        description="Instance types of the system nodes (always `ON_DEMAND`), all of one architecture. A change replaces the node group.",
+    )
+    ami_type: AmiType = Field(
+        "AL2023_x86_64_STANDARD",
+        description="EKS AMI type, of the instance types' architecture. Unset: the AL2023 AMI of that architecture (`AL2023_ARM_64_STANDARD` for Graviton types). AL2 AMIs stop at Kubernetes 1.32. A change replaces the node group.",
+    )
+    disk_size: Annotated[int, Field(ge=limits.EKS_DISK_SIZE_MIN, le=limits.EKS_DISK_SIZE_MAX)] = Field(
+        20, description="Root volume size in GiB. A change replaces the node group."
+    )
+    min_size: NodeGroupSize = Field(
+        DEFAULT_MIN_SIZE,
+        description="Nodes at least. Sizes left unset fit those set (`min_size: 5` alone gives 5/5/5, `max_size: 1` alone 1/1/1), and `min_size <= desired_size <= max_size`.",
+    )
+    desired_size: NodeGroupSize = Field(DEFAULT_DESIRED_SIZE, description="Nodes wanted; see `min_size`.")
+    max_size: NodeGroupSize = Field(
+        DEFAULT_MAX_SIZE, description="Nodes at most (EKS allows 450 per node group); see `min_size`."
+    )
+    subnet_ids: list[SubnetId] = Field(
+        [], description="Where the system nodes run. Empty: the cluster's subnets. A change replaces the node group."
+    )
+    labels: dict[NodeLabelKey, NodeLabelValue] = Field(
+        {"role": "system"}, description="Node labels, at least one; the controller's node affinity requires all of them."
+    )
+    taints: Annotated[list[NodeGroupTaint], Field(max_length=limits.EKS_TAINTS_MAX)] = Field(
+        [NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")],
+        description="Taints of the system nodes; the controller tolerates each.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -502,8 +589,11 @@ class SystemNodeGroupSettings(Strict):
 class LocalBackendSettings(Strict):
     """State files `terraform.<stack>.tfstate` in `directory`, relative to the project (never inside cdktf.out/)."""
 
-    type: Literal["local"] = "local"
-    directory: RelativeDir = "."
+    type: Literal["local"] = Field("local", description="State in local files.")
+    directory: RelativeDir = Field(
+        ".",
+        description="Where the state files `terraform.<stack>.tfstate` go, relative to the project (the parent of the output directory). Never inside `cdktf.out/`, which every synth replaces; no absolute path, no `..`.",
+    )
 
     @field_validator("directory")
     @classmethod
@@ -521,14 +611,23 @@ class LocalBackendSettings(Strict):
 class S3BackendSettings(Strict):
     """One object per stack: `s3://<bucket>/<key_prefix>/<stack>.tfstate`, encrypted and locked."""
 
-    type: Literal["s3"]
-    bucket: Annotated[str, StringConstraints(pattern=limits.S3_BUCKET_NAME), _check(limits.s3_bucket_problem)]
-    key_prefix: KeyPrefix = "karpenter"
-    region: AwsRegion
-    encrypt: Literal[True] = True
-    kms_key_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.KMS_KEY_ID_MAX)] | None = None
-    use_lockfile: bool = True
-    dynamodb_table: Annotated[str, StringConstraints(pattern=limits.DYNAMODB_TABLE_NAME)] | None = None
+    type: Literal["s3"] = Field(description="State in S3, one object per stack.")
+    bucket: Annotated[str, StringConstraints(pattern=limits.S3_BUCKET_NAME), _check(limits.s3_bucket_problem)] = Field(
+        description="The state bucket; S3's naming rules apply (no IP-address form, `..`, `xn--`/`sthree-`/`amzn-s3-demo-` prefix or `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix)."
+    )
+    key_prefix: KeyPrefix = Field("karpenter", description="State at `s3://<bucket>/<key_prefix>/<stack>.tfstate`.")
+    region: AwsRegion = Field(description="The bucket's region.")
+    encrypt: Literal[True] = Field(True, description="Always `true`: the state is encrypted at rest.")
+    kms_key_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.KMS_KEY_ID_MAX)] | None = Field(
+        None, description="KMS key that encrypts the state objects; unset: S3-managed keys."
+    )
+    use_lockfile: bool = Field(
+        True,
+        description="Lock with S3-native lock files (Terraform 1.10 and later). An unlocked state is refused: `false` needs `dynamodb_table`.",
+    )
+    dynamodb_table: Annotated[str, StringConstraints(pattern=limits.DYNAMODB_TABLE_NAME)] | None = Field(
+        None, description="A DynamoDB table to lock the state with."
+    )
 
     @model_validator(mode="after")
     def _locked(self) -> S3BackendSettings:
@@ -548,11 +647,20 @@ class CloudBackendSettings(Strict):
     needs a workspace name (tag-selected workspaces cannot be referenced).
     """
 
-    type: Literal["cloud"]
-    organization: Annotated[str, StringConstraints(pattern=limits.TFC_NAME)]
-    hostname: Annotated[str, StringConstraints(pattern=limits.HOSTNAME, max_length=limits.HOSTNAME_MAX)] = "app.terraform.io"
-    workspace_prefix: Annotated[str, StringConstraints(pattern=limits.TFC_NAME_PREFIX, max_length=60)] = "karpenter-"
-    project: Annotated[str, StringConstraints(min_length=1)] | None = None
+    type: Literal["cloud"] = Field(description="State in HCP Terraform or Terraform Enterprise, one named workspace per stack.")
+    organization: Annotated[str, StringConstraints(pattern=limits.TFC_NAME)] = Field(
+        description="The organization that holds the workspaces."
+    )
+    hostname: Annotated[str, StringConstraints(pattern=limits.HOSTNAME, max_length=limits.HOSTNAME_MAX)] = Field(
+        "app.terraform.io", description="HCP Terraform, or the host of a Terraform Enterprise."
+    )
+    workspace_prefix: Annotated[str, StringConstraints(pattern=limits.TFC_NAME_PREFIX, max_length=60)] = Field(
+        "karpenter-",
+        description="Workspaces are named `<workspace_prefix><stack>` (cross-stack references need names, not tags).",
+    )
+    project: Annotated[str, StringConstraints(min_length=1)] | None = Field(
+        None, description="The project of the workspaces; unset: the organization's default project."
+    )
 
 
 class NameOverrides(Strict):
@@ -560,11 +668,20 @@ class NameOverrides(Strict):
 
     system_node_group: (
         Annotated[str, StringConstraints(pattern=limits.EKS_NODEGROUP_NAME, max_length=limits.EKS_NODEGROUP_NAME_MAX)] | None
-    ) = None
+    ) = Field(
+        None,
+        description="The system node group's name. Unset: `<prefix>-system`. Set it to keep an existing group's name when adopting: a rename replaces the group.",
+    )
     system_node_role: (
         Annotated[str, StringConstraints(pattern=limits.IAM_ROLE_NAME, max_length=limits.IAM_ROLE_NAME_MAX)] | None
-    ) = None
-    interruption_rules: dict[InterruptionRuleKind, RuleName] = {}
+    ) = Field(
+        None,
+        description="The system node role's name. Unset: `<prefix>-system-node`. Set it to keep an existing role when adopting; IAM role names must differ regardless of case.",
+    )
+    interruption_rules: dict[InterruptionRuleKind, RuleName] = Field(
+        {},
+        description="EventBridge rule names by rule. Unset: `<prefix>-karpenter-interruption-<rule>`, with hyphens (`-state-change`). Rules the release does not create are ignored; see [interruption handling](interruption.md).",
+    )
 
 
 class AdoptionSettings(Strict):
@@ -574,8 +691,14 @@ class AdoptionSettings(Strict):
     `imports`: address in the infra stack -> ID of an existing resource not yet in any state (an `import` block each).
     """
 
-    moved: dict[Address, Address] = {}
-    imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = {}
+    moved: dict[Address, Address] = Field(
+        {},
+        description='`old address: new address` pairs, each a `moved` block in the infra stack (`aws_eks_node_group.main: aws_eks_node_group.system`). One old address per new address; addresses are `type.name`, optionally `[0]` or `["key"]`.',
+    )
+    imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = Field(
+        {},
+        description="`address: import ID` pairs, each an `import` block in the infra stack (an OIDC provider eksctl created: `aws_iam_openid_connect_provider.eks: <its ARN>`). An address the stack does not declare stops synth.",
+    )
 
     @model_validator(mode="after")
     def _one_source_per_target(self) -> AdoptionSettings:
@@ -601,42 +724,81 @@ class AdoptionSettings(Strict):
 class NodeClass(Strict):
     """An EC2NodeClass: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
 
-    name: str
-    spec: dict[str, Any]
+    name: str = Field(description="The EC2NodeClass's name; unique among node classes.")
+    spec: dict[str, Any] = Field(
+        description="An EC2NodeClass spec in the API the release stores (`karpenter.k8s.aws/v1beta1` or `/v1`: [releases](migrating-to-v1.md)), camelCase as upstream, checked against the release's CRD schema and CEL rules. `role` defaults to the infra stack's node role and may only be that role; discovery selector tags must equal `cluster_name`; no selector term may hold an empty `tags`, `name` or `ssmParameter`."
+    )
 
 
 class NodePool(Strict):
     """A NodePool: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
 
-    name: str
-    spec: dict[str, Any]
+    name: str = Field(description="The NodePool's name; unique among node pools.")
+    spec: dict[str, Any] = Field(
+        description="A NodePool spec in the API the release stores (`karpenter.sh/v1beta1` or `/v1`), checked against the release's CRD schema and CEL rules. `template.spec.nodeClassRef.name` must name a declared node class."
+    )
 
 
 class KarpenterConfig(Strict):
-    cluster_name: ClusterName
-    region: AwsRegion
-    environment: DnsLabel | None = None
-    name_prefix: NamePrefix | None = None
-    names: NameOverrides = NameOverrides()
-    backend: Annotated[LocalBackendSettings | S3BackendSettings | CloudBackendSettings, Field(discriminator="type")] = (
-        LocalBackendSettings()
+    cluster_name: ClusterName = Field(
+        description="The existing EKS cluster, looked up by name; also the `karpenter.sh/discovery` tag value and the chart's `settings.clusterName`."
     )
-    adoption: AdoptionSettings = AdoptionSettings()
-    tags: dict[TagKey, TagValue] = {}
+    region: AwsRegion = Field(description="AWS region of the cluster.")
+    environment: DnsLabel | None = Field(
+        None,
+        description="e.g. `dev`, `prod`: stack names become `<environment>-infra`, `-crds`, `-chart`, so the states, S3 keys and workspaces of two environments never meet. One config file per environment ([backends](backends.md)).",
+    )
+    name_prefix: NamePrefix | None = Field(
+        None,
+        description="Prefix of every AWS name created (`<prefix>-karpenter-controller`, `-karpenter-node`, `-karpenter-interruption`, `-system`, ...). Unset: `cluster_name`. The final names must fit AWS's limits; synth names the longest prefix that fits.",
+    )
+    names: NameOverrides = Field(
+        NameOverrides(),
+        description="Physical names to keep when adopting resources an earlier configuration created, since renaming replaces them ([adopting karpenter.tf](adopting-karpenter-tf.md)).",
+    )
+    backend: Annotated[LocalBackendSettings | S3BackendSettings | CloudBackendSettings, Field(discriminator="type")] = Field(
+        (LocalBackendSettings()),
+        description="Where the Terraform state lives, one state per stack; cdktf reads other stacks' outputs from the same backend ([backends](backends.md)).",
+    )
+    adoption: AdoptionSettings = Field(
+        AdoptionSettings(),
+        description="Taking over an existing state (e.g. one karpenter.tf applied) without replacing what it created ([adopting karpenter.tf](adopting-karpenter-tf.md)).",
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        {},
+        description="Tags for every resource created (the AWS provider's `default_tags`). AWS's rules: at most 49 (some resources add `Name`), keys 1-128 and values 0-256 characters of letters, digits, spaces and `_ . : / = + - @`; no key starting with `aws:`.",
+    )
     extra_tags: ExtraTags = Field(
-        ExtraTags(), description="Tags for one kind of resource, on top of `tags`; `karpenter-cdktf/` keys are this app's own."
+        ExtraTags(),
+        description="Tags for one kind of resource, on top of `tags` (AWS's limit of 50 counts both); `karpenter-cdktf/` keys are this app's own.",
     )
-    iam: IamSettings = Field(IamSettings(), description="Permissions boundary and extra controller permissions.")
-    aws: AwsSettings = AwsSettings()
-    oidc: OidcSettings = OidcSettings()
-    karpenter: KarpenterSettings = KarpenterSettings()
-    interruption_queue: InterruptionQueueSettings = InterruptionQueueSettings()
-    node_role: NodeRoleSettings = NodeRoleSettings()
-    discovery: DiscoverySettings = DiscoverySettings()
-    system_node_group: SystemNodeGroupSettings = SystemNodeGroupSettings()
-    posture: PostureSettings = PostureSettings()
-    node_classes: Annotated[list[NodeClass], Field(min_length=1)]
-    node_pools: Annotated[list[NodePool], Field(min_length=1)]
+    iam: IamSettings = Field(
+        IamSettings(), description="A permissions boundary for the roles created, and extra controller permissions."
+    )
+    aws: AwsSettings = Field(AwsSettings(), description="Settings of the AWS provider.")
+    oidc: OidcSettings = Field(OidcSettings(), description="The IAM OIDC provider that IRSA uses.")
+    karpenter: KarpenterSettings = Field(
+        KarpenterSettings(), description="The release, the controller, and how it gets AWS credentials."
+    )
+    interruption_queue: InterruptionQueueSettings = Field(
+        InterruptionQueueSettings(),
+        description="The SQS queue that EventBridge rules feed with interruption events for the controller ([interruption handling](interruption.md)).",
+    )
+    node_role: NodeRoleSettings = Field(NodeRoleSettings(), description="The IAM role of the nodes Karpenter launches.")
+    discovery: DiscoverySettings = Field(
+        DiscoverySettings(),
+        description="The `karpenter.sh/discovery` tag, by which node classes select subnets and security groups.",
+    )
+    system_node_group: SystemNodeGroupSettings = Field(
+        SystemNodeGroupSettings(),
+        description="The EKS managed node group the controller runs on (`ON_DEMAND`, tainted so that only critical add-ons land there).",
+    )
+    posture: PostureSettings = Field(
+        PostureSettings(),
+        description="Posture checks of node classes and pools at synth: errors stop synth, warnings are printed ([checks](check.md)).",
+    )
+    node_classes: Annotated[list[NodeClass], Field(min_length=1)] = Field(description="EC2NodeClasses, at least one.")
+    node_pools: Annotated[list[NodePool], Field(min_length=1)] = Field(description="NodePools, at least one.")
 
     @property
     def release(self) -> ReleaseProfile:

@@ -64,7 +64,9 @@ from typing import Any
 
 import yaml
 
+from karpenter_model.base import ConfigError
 from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.loading import read_config_data
 from karpenter_model.naming import ResourceNames
 from karpenter_model.releases import DEFAULT_VERSION, NODE_CLASS_GROUP, NODE_POOL_GROUP, PROFILES
 
@@ -100,8 +102,6 @@ REMOVED_NODE_ANNOTATIONS = {
 }
 V1_RESERVED_TAGS = ("eks:eks-cluster-name",)
 REGISTRATION_TAINT = "karpenter.sh/unregistered"
-MAX_INPUT_BYTES = 1 << 20  # as the app's own loader: a config is a few kilobytes
-MAX_VALUES = 100_000  # values after aliases are expanded (alias bombs)
 
 UNSET = "(unset)"
 REMOVED = "(removed)"
@@ -598,16 +598,13 @@ def _rename(mapping: dict[str, Any], old: str, new: str, value: Any) -> None:
     mapping.update(items)
 
 
-def _tree_copy(value: Any, budget: list[int] | None = None) -> Any:
-    """A copy with no shared parts (YAML aliases become separate values, so a change never leaks), bounded in size."""
-    budget = budget if budget is not None else [MAX_VALUES]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ConversionError([f"the config holds more than {MAX_VALUES} values once aliases are expanded; refusing it"])
+def _tree_copy(value: Any) -> Any:
+    """A copy with no shared parts: YAML aliases become separate values, so a change never leaks (the reader
+    has already bounded how many values the aliases expand to)."""
     if isinstance(value, dict):
-        return {k: _tree_copy(v, budget) for k, v in value.items()}
+        return {k: _tree_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_tree_copy(v, budget) for v in value]
+        return [_tree_copy(v) for v in value]
     return value
 
 
@@ -627,38 +624,12 @@ def _short(value: Any, limit: int = 80) -> str:
 # -- reading and writing files ---------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loading that refuses a key repeated in one mapping (PyYAML keeps the last one silently)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_config(path: Path) -> dict[str, Any]:
-    with open(path, "rb") as handle:
-        raw = handle.read(MAX_INPUT_BYTES + 1)
-    if len(raw) > MAX_INPUT_BYTES:
-        raise ConversionError([f"{path}: larger than {MAX_INPUT_BYTES} bytes; a config is a few kilobytes"])
+    """The input config's data, through the app's own bounded reader: refused exactly as main.py refuses it."""
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except UnicodeDecodeError as exc:
-        raise ConversionError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
-    except yaml.YAMLError as exc:
-        raise ConversionError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
-    if not isinstance(data, dict):
-        raise ConversionError([f"{path}: the top level must be a mapping of keys to values, got {type(data).__name__}"])
+        data, _ = read_config_data(path)
+    except ConfigError as exc:
+        raise ConversionError([str(exc)]) from None
     return data
 
 
@@ -710,14 +681,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     result: Conversion | None = None
-    problems = _check_paths(args.input, args.output, args.force)
-    if not problems:
-        try:
-            result = convert_config(read_config(args.input), args.to)
-        except ConversionError as exc:
-            problems = exc.problems
-        except OSError as exc:
-            problems = [f"{args.input}: {exc.strerror or exc}"]
+    try:
+        data = read_config(args.input)
+        problems = _check_output(args.input, args.output, args.force)
+        if not problems:
+            result = convert_config(data, args.to)
+    except ConversionError as exc:
+        problems = exc.problems
     if problems or result is None:
         sys.stderr.write("".join(f"error: {line}\n" for line in problems))
         return 1
@@ -735,9 +705,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_paths(source: Path, target: Path, force: bool) -> list[str]:
-    if not source.is_file():
-        return [f"{source}: no such file"]
+def _check_output(source: Path, target: Path, force: bool) -> list[str]:
+    """Problems with where the converted config would go (the input, read already, exists)."""
     if target.exists() or target.is_symlink():
         if target.exists() and os.path.samefile(source, target):
             return [f"{target}: is the input; write the converted config to a new file (the input's comments would be lost)"]

@@ -350,7 +350,7 @@ def apply_acceptances(found: Iterable[Finding], accepted: Iterable[Any]) -> tupl
 
 
 def rules_table() -> str:
-    """The rules as a Markdown table (for the README)."""
+    """The rules as a Markdown table (for docs/configuration.md)."""
     lines = ["| id | severity | what | fix |", "|---|---|---|---|"]
     lines += [f"| `{r.id}` | {r.severity} | {r.what} | {r.fix} |" for r in RULES]
     return "\n".join(lines)

@@ -806,11 +806,11 @@ def test_cli_refuses_a_v1_config(tmp_path, capsys):
 def test_cli_bad_input_files(tmp_path, capsys):
     missing = tmp_path / "missing.yaml"
     assert main([str(missing), str(tmp_path / "out.yaml")]) == 1
-    assert capsys.readouterr().err == f"error: {missing}: no such file\n"
+    assert capsys.readouterr().err.startswith(f"error: {missing}: config file not found; expected a YAML file")
     duplicated = tmp_path / "dup.yaml"
     duplicated.write_text("cluster_name: a\ncluster_name: b\n")
     assert main([str(duplicated), str(tmp_path / "out.yaml")]) == 1
-    assert "key 'cluster_name' appears twice in one mapping" in capsys.readouterr().err
+    assert "found duplicate key 'cluster_name' (first at line 1, column 1)" in capsys.readouterr().err
     not_mapping = tmp_path / "list.yaml"
     not_mapping.write_text("- a\n")
     assert main([str(not_mapping), str(tmp_path / "out.yaml")]) == 1
@@ -828,14 +828,6 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
         main([])
     assert exited.value.code == 2
     assert not (tmp_path / "out.yaml").exists()
-
-
-def test_alias_bombs_are_refused(monkeypatch):
-    monkeypatch.setattr(conversion, "MAX_VALUES", 50)
-    level = ["x"] * 10
-    data = config(bomb=[level] * 10)  # 10 x 10 values once expanded
-    with pytest.raises(ConversionError, match="more than 50 values once aliases are expanded"):
-        convert(data)
 
 
 def test_extra_chart_values_the_target_chart_lacks_are_refused_not_dropped():
