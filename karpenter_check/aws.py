@@ -462,7 +462,7 @@ class AwsChecks:
         attributes = self.aws("sqs").get_queue_attributes(QueueUrl=self.facts.queue_url, AttributeNames=["All"])["Attributes"]
         problems = []
         retention = int(attributes.get("MessageRetentionPeriod", 0))
-        wanted = self.config.interruption_queue.message_retention_seconds
+        wanted = self.config.interruption.message_retention_seconds
         if retention != wanted:
             problems.append(f"retention {retention} s, expected {wanted} s")
         if attributes.get("SqsManagedSseEnabled") != "true" and not attributes.get("KmsMasterKeyId"):

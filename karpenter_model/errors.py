@@ -45,6 +45,8 @@ _PATTERN_HINTS = {
     "with a letter or digit, or empty",
     limits.QUANTITY: "a Kubernetes quantity such as 500m, 2, 512Mi or 1Gi",
     limits.KUBERNETES_VERSION: "a Kubernetes version such as 1.31",
+    limits.KMS_KEY_ARN: "a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key ID>",
+    limits.SNS_TOPIC_ARN: "an SNS topic ARN such as arn:aws:sns:us-east-1:111122223333:alerts",
 }
 
 
