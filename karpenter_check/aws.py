@@ -17,13 +17,15 @@ from karpenter_check.policies import (
     STS_AUDIENCE,
     differences,
     document,
+    eventbridge_key_problems,
     irsa_trust_problems,
     pod_identity_trust_problems,
     queue_policy_problems,
     trust_modes,
 )
 from karpenter_check.results import Result, failed, passed, skipped, warned
-from karpenter_check.synthesized import SynthError, Synthesized, UnresolvedReference, reference_values, resolve
+from karpenter_check.synthesized import SynthError, Synthesized, UnresolvedReference, reference_values, resolve, unescape
+from karpenter_model.documents.interruption import eventbridge_key_statement, rule_arn
 from karpenter_model.releases.eks_calendar import CALENDAR, SOURCE, warning_on
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
@@ -34,7 +36,8 @@ READ_PERMISSIONS = (
     "eks:ListPodIdentityAssociations, eks:DescribePodIdentityAssociation, eks:DescribeAddon, iam:GetRole, "
     "iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:GetOpenIDConnectProvider, "
     "sqs:GetQueueUrl, sqs:GetQueueAttributes, events:DescribeRule, events:ListTargetsByRule, "
-    "ec2:DescribeSubnets, ec2:DescribeSecurityGroups"
+    "ec2:DescribeSubnets, ec2:DescribeSecurityGroups; with interruption.encryption kms: kms:DescribeKey, "
+    "kms:GetKeyPolicy; with interruption.alarms: cloudwatch:DescribeAlarms"
 )
 
 
@@ -85,6 +88,9 @@ class AwsFacts:
     node_role_arn: str = ""
     queue_url: str = ""
     queue_arn: str = ""
+    key_arn: str = ""  # the interruption queue's key (interruption.encryption: kms)
+    dead_letter_queue_url: str = ""
+    dead_letter_queue_arn: str = ""
 
     @property
     def issuer_host(self) -> str:
@@ -165,6 +171,7 @@ class AwsChecks:
             queue_arn=queue_arn,
             node_role_arn=node_role_arn,
             issuer_host=facts.issuer_host,
+            key_arn=facts.key_arn,
         )
 
     # -- the checks -------------------------------------------------------------------------------
@@ -186,6 +193,9 @@ class AwsChecks:
             ("interruption queue", self.queue),
             ("interruption queue policy", self.queue_policy),
             ("interruption rules", self.rules),
+            ("interruption key", self.interruption_key),
+            ("interruption alarms", self.interruption_alarms),
+            ("interruption dead-letter queue", self.dead_letter_queue),
             ("discovery tags", self.discovery_tags),
             ("node classes", self.node_classes),
             ("system node group", self.system_node_group),
@@ -247,12 +257,38 @@ class AwsChecks:
                     else ""
                 ),
             ),
+            ("key_arn", self._key_arn),
+            ("dead_letter_queue_url", self._dead_letter_queue_url),
+            (
+                "dead_letter_queue_arn",
+                lambda: (
+                    sqs.get_queue_attributes(QueueUrl=self.facts.dead_letter_queue_url, AttributeNames=["QueueArn"])[
+                        "Attributes"
+                    ]["QueueArn"]
+                    if self.facts.dead_letter_queue_url
+                    else ""
+                ),
+            ),
         ):
             try:
                 setattr(self.facts, attribute, read())
             except (BotoCoreError, ClientError):
                 continue
         self.facts.trust_modes = trust_modes(json.loads(self.synth.controller_trust()))
+
+    def _key_arn(self) -> str:
+        """The brought key's ARN as configured, or the created key's, found by its alias; "" without kms."""
+        settings = self.config.interruption
+        if settings.encryption != "kms":
+            return ""
+        return settings.kms_key_arn or str(
+            self.aws("kms").describe_key(KeyId=self.names.interruption_key_alias)["KeyMetadata"]["Arn"]
+        )
+
+    def _dead_letter_queue_url(self) -> str:
+        if not self.config.interruption.dead_letter_queue.enabled:
+            return ""
+        return str(self.aws("sqs").get_queue_url(QueueName=self.names.interruption_dead_letter_queue)["QueueUrl"])
 
     def controller_trust(self) -> Iterable[Result]:
         role_name = self.names.controller_role
@@ -462,11 +498,16 @@ class AwsChecks:
         attributes = self.aws("sqs").get_queue_attributes(QueueUrl=self.facts.queue_url, AttributeNames=["All"])["Attributes"]
         problems = []
         retention = int(attributes.get("MessageRetentionPeriod", 0))
-        wanted = self.config.interruption_queue.message_retention_seconds
+        wanted = self.config.interruption.message_retention_seconds
         if retention != wanted:
             problems.append(f"retention {retention} s, expected {wanted} s")
         if attributes.get("SqsManagedSseEnabled") != "true" and not attributes.get("KmsMasterKeyId"):
             problems.append("not encrypted at rest")
+        elif self.config.interruption.encryption == "kms" and attributes.get("KmsMasterKeyId") != self.facts.key_arn:
+            problems.append(
+                f"encrypted with {attributes.get('KmsMasterKeyId') or 'SQS-managed keys'}, expected the key "
+                f"{self.facts.key_arn or self.names.interruption_key_alias}"
+            )
         if problems:
             yield failed("interruption queue", f"{name}: {'; '.join(problems)}", f"{self.deploy} restores the queue's settings")
         else:
@@ -526,11 +567,112 @@ class AwsChecks:
             targets = self._pages(events, "list_targets_by_rule", "Targets", Rule=name)
             if not any(t.get("Arn") == self.facts.queue_arn for t in targets):
                 problems.append(f"no target is the queue (targets: {', '.join(t.get('Arn', '?') for t in targets) or 'none'})")
+            elif self.facts.dead_letter_queue_arn and not all(
+                t.get("DeadLetterConfig", {}).get("Arn") == self.facts.dead_letter_queue_arn
+                for t in targets
+                if t.get("Arn") == self.facts.queue_arn
+            ):
+                problems.append("its target has no dead-letter queue, or another one")
             if problems:
                 fix = f"aws events enable-rule --name {name}, or {self.deploy}" if problems == ["state DISABLED"] else self.deploy
                 yield failed(check, f"{name}: {'; '.join(problems)}", fix)
             else:
                 yield passed(check, f"{name}: ENABLED, targets the queue")
+
+    def interruption_key(self) -> Iterable[Result]:
+        """With interruption.encryption kms: the key is enabled and its policy lets EventBridge use it."""
+        settings, check = self.config.interruption, "interruption key"
+        if settings.encryption != "kms":
+            return
+        if not self.facts.key_arn:
+            yield failed(
+                check,
+                f"no key {self.names.interruption_key_alias}: the queue's key is gone",
+                f"{self.deploy} (creates aws_kms_key.karpenter_interruption)",
+            )
+            return
+        kms = self.aws("kms")
+        metadata = kms.describe_key(KeyId=self.facts.key_arn)["KeyMetadata"]
+        live = document(kms.get_key_policy(KeyId=self.facts.key_arn, PolicyName="default")["Policy"])
+        problems = eventbridge_key_problems(live)
+        if metadata.get("KeyState") != "Enabled":
+            problems.append(f"key state {metadata.get('KeyState')}: nothing can be encrypted with it")
+        if not problems:
+            yield passed(check, f"{self.facts.key_arn}: Enabled; events.amazonaws.com may use it")
+            return
+        if settings.kms_key_arn:
+            statement = self._synthesized_key_statement()
+            fix = f"add this statement to the key policy of {self.facts.key_arn}: {json.dumps(statement)}"
+        else:
+            fix = f"{self.deploy} restores the key policy (aws_kms_key.karpenter_interruption)"
+        yield failed(check, f"{self.facts.key_arn}: {'; '.join(problems)}: no interruption event reaches the queue", fix)
+
+    def _synthesized_key_statement(self) -> Any:
+        """The statement the plan's refusal of a brought key shows, with the live account's values."""
+        facts = self.facts
+        arns = [
+            rule_arn(
+                partition=facts.partition,
+                region=self.config.region,
+                account_id=facts.account,
+                rule_name=self.names.interruption_rule(rule.key),
+            )
+            for rule in self.config.release.interruption_rules
+        ]
+        return eventbridge_key_statement(account_id=facts.account, rule_arns=arns)
+
+    def interruption_alarms(self) -> Iterable[Result]:
+        """With interruption.alarms: every alarm the stack declares exists, and none is in ALARM."""
+        check = "interruption alarms"
+        if not self.config.interruption.alarms.enabled:
+            return
+        declared = [
+            str(unescape(alarm["alarm_name"])) for alarm in self.synth.resources("infra", "aws_cloudwatch_metric_alarm").values()
+        ]
+        found = {
+            alarm["AlarmName"]: alarm
+            for alarm in self._pages(self.aws("cloudwatch"), "describe_alarms", "MetricAlarms", AlarmNames=declared)
+        }
+        missing = [name for name in declared if name not in found]
+        firing = [found[name] for name in declared if found.get(name, {}).get("StateValue") == "ALARM"]
+        if missing:
+            yield failed(check, f"missing: {', '.join(missing)}", f"{self.deploy} (creates aws_cloudwatch_metric_alarm.*)")
+        elif firing:
+            yield failed(
+                check,
+                "; ".join(f"{alarm['AlarmName']} is in ALARM: {alarm.get('AlarmDescription', '')}" for alarm in firing),
+                "what each alarm means and what to do: docs/interruption.md, Alarms",
+            )
+        else:
+            states = sorted({str(found[name].get("StateValue")) for name in declared})
+            yield passed(check, f"{len(declared)} alarms, none in ALARM ({', '.join(states)})")
+
+    def dead_letter_queue(self) -> Iterable[Result]:
+        """With interruption.dead_letter_queue: it exists and is empty (every event reached the queue)."""
+        check, name = "interruption dead-letter queue", self.names.interruption_dead_letter_queue
+        if not self.config.interruption.dead_letter_queue.enabled:
+            return
+        if not self.facts.dead_letter_queue_url:
+            yield failed(
+                check, f"queue {name} does not exist", f"{self.deploy} (creates aws_sqs_queue.karpenter_interruption_dlq)"
+            )
+            return
+        attributes = self.aws("sqs").get_queue_attributes(
+            QueueUrl=self.facts.dead_letter_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        waiting = sum(
+            int(attributes.get(key, 0)) for key in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        )
+        if waiting:
+            yield failed(
+                check,
+                f"{name}: {waiting} interruption events EventBridge could not deliver to the queue",
+                "find out why (the interruption key, queue policy and rule rows; the FailedInvocations alarms), fix it, "
+                f"then read and delete them: aws sqs receive-message --queue-url {self.facts.dead_letter_queue_url}",
+            )
+        else:
+            yield passed(check, f"{name}: empty")
 
     def discovery_tags(self) -> Iterable[Result]:
         check = "discovery tags"

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
+from karpenter_model.documents.interruption import EVENTBRIDGE_KEY_ACTIONS, EVENTS_SERVICE
+
 IRSA_ACTION = "sts:AssumeRoleWithWebIdentity"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
 POD_IDENTITY_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
@@ -204,3 +206,23 @@ def queue_policy_problems(doc: dict[str, Any], queue_arn: str) -> list[str]:
     if denied:
         return [f"statement {denied[0].get('Sid', '(no Sid)')} denies sqs:SendMessage unconditionally"]
     return []
+
+
+def eventbridge_key_problems(doc: dict[str, Any]) -> list[str]:
+    """Why EventBridge could not use a key with this key policy for an encrypted target queue; empty when it can.
+
+    The same question the infra plan asks of a brought key (`documents.interruption.key_admits_eventbridge`): an
+    Allow statement for events.amazonaws.com with kms:GenerateDataKey and kms:Decrypt (or kms:*, or *).
+    """
+
+    def admits(statement: dict[str, Any]) -> bool:
+        actions = {a.lower() for a in _strings(statement.get("Action"))}
+        return (
+            statement.get("Effect") == "Allow"
+            and EVENTS_SERVICE in _principals(statement, "Service")
+            and bool(actions & {"kms:*", "*"} or {a.lower() for a in EVENTBRIDGE_KEY_ACTIONS} <= actions)
+        )
+
+    if any(admits(s) for s in statements(doc)):
+        return []
+    return [f"no statement allows {EVENTS_SERVICE} to {' and '.join(EVENTBRIDGE_KEY_ACTIONS)}"]

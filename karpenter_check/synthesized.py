@@ -72,8 +72,12 @@ def reference_values(
     queue_arn: str,
     node_role_arn: str,
     issuer_host: str,
+    key_arn: str = "",
 ) -> dict[str, str]:
-    """Every reference the infra stack's documents use, with the value it has in the live account."""
+    """Every reference the infra stack's documents use, with the value it has in the live account.
+
+    `key_arn`: the interruption queue's key, when the stack creates one (`interruption.encryption: kms`).
+    """
     return {
         "data.aws_partition.current.partition": partition,
         "data.aws_partition.current.dns_suffix": DNS_SUFFIX.get(partition, "amazonaws.com"),
@@ -85,7 +89,7 @@ def reference_values(
         "aws_iam_role.karpenter_node.arn": node_role_arn,
         "aws_iam_openid_connect_provider.eks.arn": f"arn:{partition}:iam::{account}:oidc-provider/{issuer_host}",
         "local.oidc_issuer_host": issuer_host,
-    }
+    } | ({"aws_kms_key.karpenter_interruption.arn": key_arn} if key_arn else {})
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME
 class AwsSettings(Strict):
     """Provider settings. `endpoints` points services at another URL (a local AWS such as moto)."""
 
-    endpoints: dict[Literal["ec2", "eks", "events", "iam", "sqs", "sts"], Url] = Field(
+    endpoints: dict[Literal["cloudwatch", "ec2", "eks", "events", "iam", "kms", "sqs", "sts"], Url] = Field(
         {}, description="Service -> URL overrides for the AWS provider and `make check`'s clients, e.g. a local AWS such as moto."
     )
     skip_credentials_validation: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
@@ -295,12 +295,6 @@ class KarpenterSettings(Strict):
         return self
 
 
-class InterruptionQueueSettings(Strict):
-    message_retention_seconds: Annotated[int, Field(ge=limits.SQS_RETENTION_MIN, le=limits.SQS_RETENTION_MAX)] = Field(
-        300, description="How long the queue keeps a message (SQS retention, 60 s to 14 days)."
-    )
-
-
 IamPolicyArn = Annotated[str, StringConstraints(pattern=limits.IAM_POLICY_ARN, max_length=limits.IAM_POLICY_ARN_MAX)]
 IamAction = Annotated[str, StringConstraints(pattern=limits.IAM_ACTION)]
 IamResource = Annotated[str, StringConstraints(pattern=limits.IAM_RESOURCE)]
@@ -386,6 +380,138 @@ class ExtraTags(Strict):
     system_node_group: ExtraTagMap = Field(
         {}, description="Tags on the system node group and its role only, on top of `tags` (EKS does not pass them to the nodes)."
     )
+
+
+InterruptionEncryption = Literal["sqs_managed", "kms"]
+KmsKeyArn = Annotated[str, StringConstraints(max_length=limits.KMS_KEY_ID_MAX), _check(limits.kms_key_arn_problem)]
+SnsTopicArn = Annotated[str, StringConstraints(pattern=limits.SNS_TOPIC_ARN)]
+
+
+class InterruptionAlarmSettings(Strict):
+    """CloudWatch alarms on the interruption path, which otherwise fails silently (docs/interruption.md, "Alarms")."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Create the alarms: the queue's oldest message too old, an EventBridge rule failing to deliver, "
+        "messages in the dead-letter queue. Default false.",
+    )
+    sns_topic_arn: SnsTopicArn | None = Field(
+        default=None,
+        description="SNS topic the alarms notify when they go to ALARM and back to OK. Default none: the alarms "
+        "only change state (a dashboard or another tool watches them).",
+    )
+    oldest_message_age_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="Alarm when the oldest message in the queue is older than this (ApproximateAgeOfOldestMessage): "
+        "the controller is not consuming. Must be below interruption.message_retention_seconds, past which SQS "
+        "deletes the message. Default 120.",
+    )
+    evaluation_periods: int = Field(
+        default=3,
+        ge=1,
+        le=limits.CLOUDWATCH_EVALUATION_PERIODS_MAX,
+        description="Consecutive 60-second periods the oldest message must stay too old before the alarm fires, so "
+        f"a controller restart does not page anyone. 1 to {limits.CLOUDWATCH_EVALUATION_PERIODS_MAX} "
+        "(CloudWatch's one-day limit). Default 3.",
+    )
+
+
+class DeadLetterQueueSettings(Strict):
+    """Where EventBridge puts events it could not deliver to the queue (docs/interruption.md, "Dead-letter queue")."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Give every rule's target a retry policy and a dead-letter queue, encrypted like the "
+        "interruption queue, that only these rules may send to. Default false.",
+    )
+    maximum_retry_attempts: int = Field(
+        default=limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX,
+        ge=0,
+        le=limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX,
+        description="Times EventBridge retries a failed delivery before the event goes to the dead-letter queue. "
+        f"0 to {limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX}. Default {limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX} "
+        "(EventBridge's own).",
+    )
+    maximum_event_age_seconds: int = Field(
+        default=limits.EVENTBRIDGE_EVENT_AGE_MAX,
+        ge=limits.EVENTBRIDGE_EVENT_AGE_MIN,
+        le=limits.EVENTBRIDGE_EVENT_AGE_MAX,
+        description="How long EventBridge keeps retrying an event before it goes to the dead-letter queue. "
+        f"{limits.EVENTBRIDGE_EVENT_AGE_MIN} to {limits.EVENTBRIDGE_EVENT_AGE_MAX}. "
+        f"Default {limits.EVENTBRIDGE_EVENT_AGE_MAX} (EventBridge's own, 24 hours).",
+    )
+    message_retention_seconds: int = Field(
+        default=limits.SQS_RETENTION_MAX,
+        ge=limits.SQS_RETENTION_MIN,
+        le=limits.SQS_RETENTION_MAX,
+        description="How long the dead-letter queue keeps an undelivered event for someone to look at. "
+        f"{limits.SQS_RETENTION_MIN} to {limits.SQS_RETENTION_MAX}. Default {limits.SQS_RETENTION_MAX} (14 days).",
+    )
+
+
+class InterruptionSettings(Strict):
+    """The queue EventBridge fills with interruption events, its encryption, alarms and dead-letter queue.
+
+    `interruption_queue`, the section's earlier name, is still read (for `message_retention_seconds`).
+    """
+
+    message_retention_seconds: int = Field(
+        default=300,
+        ge=limits.SQS_RETENTION_MIN,
+        le=limits.SQS_RETENTION_MAX,
+        description="How long the queue keeps an event the controller has not read. "
+        f"{limits.SQS_RETENTION_MIN} to {limits.SQS_RETENTION_MAX}. Default 300 (upstream's).",
+    )
+    encryption: InterruptionEncryption = Field(
+        default="sqs_managed",
+        description="sqs_managed: SQS-managed server-side encryption (upstream's). kms: a customer managed KMS key, "
+        "kms_key_arn or one the infra stack creates; the controller role then gets kms:Decrypt on that key. "
+        "Default sqs_managed.",
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        default=None,
+        description="With encryption: kms, a key of your own, in `region`, whose key policy lets events.amazonaws.com "
+        "use kms:GenerateDataKey and kms:Decrypt (the plan refuses it otherwise). Default none: the infra stack "
+        "creates a key with rotation on, an alias and that key policy.",
+    )
+    alarms: InterruptionAlarmSettings = Field(
+        default=InterruptionAlarmSettings(), description="CloudWatch alarms on the interruption path. Default off."
+    )
+    dead_letter_queue: DeadLetterQueueSettings = Field(
+        default=DeadLetterQueueSettings(),
+        description="A retry policy and a dead-letter queue for the rules' targets. Default off.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_together(self) -> InterruptionSettings:
+        problems = []
+        if self.kms_key_arn is not None and self.encryption != "kms":
+            problems.append(
+                CrossFieldError(
+                    "interruption.kms_key_arn",
+                    self.kms_key_arn,
+                    f"only a kms-encrypted queue uses a key, and interruption.encryption is {self.encryption!r}; "
+                    "allowed: encryption: kms, or remove kms_key_arn",
+                )
+            )
+        if self.alarms.enabled and self.alarms.oldest_message_age_seconds >= self.message_retention_seconds:
+            problems.append(
+                CrossFieldError(
+                    "interruption.alarms.oldest_message_age_seconds",
+                    self.alarms.oldest_message_age_seconds,
+                    f"SQS deletes a message after interruption.message_retention_seconds ({self.message_retention_seconds}), "
+                    "so no message gets that old and the alarm could never fire; allowed: 1 to "
+                    f"{self.message_retention_seconds - 1}",
+                )
+            )
+        raise_all(problems)
+        return self
+
+    @property
+    def key_region(self) -> str | None:
+        """The region of `kms_key_arn`, if one is given."""
+        return self.kms_key_arn.split(":")[3] if self.kms_key_arn else None
 
 
 class NodeRoleSettings(Strict):
@@ -780,9 +906,10 @@ class KarpenterConfig(Strict):
     karpenter: KarpenterSettings = Field(
         KarpenterSettings(), description="The release, the controller, and how it gets AWS credentials."
     )
-    interruption_queue: InterruptionQueueSettings = Field(
-        InterruptionQueueSettings(),
-        description="The SQS queue that EventBridge rules feed with interruption events for the controller ([interruption handling](interruption.md)).",
+    interruption: InterruptionSettings = Field(
+        InterruptionSettings(),
+        description="The SQS queue that EventBridge rules feed with interruption events for the controller: its encryption, "
+        "alarms and dead-letter queue ([interruption handling](interruption.md)). `interruption_queue`, the earlier name, is still read.",
     )
     node_role: NodeRoleSettings = Field(NodeRoleSettings(), description="The IAM role of the nodes Karpenter launches.")
     discovery: DiscoverySettings = Field(
@@ -845,6 +972,21 @@ class KarpenterConfig(Strict):
 
     @model_validator(mode="before")
     @classmethod
+    def _interruption_queue_is_the_old_name(cls, data: Any) -> Any:
+        """`interruption_queue`, the section's name before it grew encryption, alarms and a dead-letter queue."""
+        if not isinstance(data, dict) or "interruption_queue" not in data:
+            return data
+        if "interruption" in data:
+            raise CrossFieldError(
+                "interruption_queue",
+                data["interruption_queue"],
+                "is the earlier name of the interruption section, and interruption is set too; allowed: one of them "
+                "(move its keys under interruption)",
+            )
+        return {("interruption" if key == "interruption_queue" else key): value for key, value in data.items()}
+
+    @model_validator(mode="before")
+    @classmethod
     def _replicas_fit_system_nodes(cls, data: Any) -> Any:
         """Unset `karpenter.replicas` is DEFAULT_REPLICAS, or `system_node_group.min_size` if that is smaller."""
         if not isinstance(data, dict):
@@ -877,6 +1019,7 @@ class KarpenterConfig(Strict):
             + _replica_problems(self)
             + _identity_problems(self)
             + _extension_problems(self)
+            + _interruption_key_problems(self)
             + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
             + _node_class_problems(self)
             + _node_pool_problems(self)
@@ -1034,6 +1177,21 @@ def _identity_problems(config: KarpenterConfig) -> list[CrossFieldError]:
             list(config.oidc.thumbprints),
             "only the IAM OIDC provider of IRSA uses them, and with karpenter.identity: pod_identity there is none, so they "
             "would be ignored; allowed: [] (remove the key), or karpenter.identity: irsa",
+        )
+    ]
+
+
+def _interruption_key_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    # SQS uses only keys of the queue's own region.
+    key_region = config.interruption.key_region
+    if key_region is None or key_region == config.region:
+        return []
+    return [
+        CrossFieldError(
+            "interruption.kms_key_arn",
+            config.interruption.kms_key_arn,
+            f"the key is in {key_region} and the queue in region {config.region}; SQS encrypts only with keys of the "
+            f"queue's region; allowed: a key in {config.region}, or leave kms_key_arn unset and the infra stack creates one",
         )
     ]
 

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from karpenter_model.config import KarpenterConfig, SystemNodeGroupSettings
+from karpenter_model.config import DeadLetterQueueSettings, KarpenterConfig, SystemNodeGroupSettings
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
 from karpenter_model.documents.iam import PolicyDocument, PolicyValues, additional_policy, measured_values
+from karpenter_model.documents.interruption import Alarm, alarms
 from karpenter_model.documents.manifests import node_class_manifest, node_pool_manifest
 from karpenter_model.naming import IDENTITY_TAG, RELEASE_TAG, ResourceNames, manifest_name
 from karpenter_model.releases import ReleaseProfile
@@ -220,3 +221,57 @@ class NodePoolsInputs:
     def objects(self) -> list[tuple[str, str]]:
         """`(kind, name)` of every object, node classes first."""
         return [(o.kind, o.name) for o in self.node_classes + self.node_pools]
+
+
+@dataclass(frozen=True)
+class NamedInterruptionRule:
+    """One of the release's interruption rules (`ReleaseProfile.interruption_rules`), with the name it gets."""
+
+    key: str
+    name: str
+    description: str
+    pattern: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class InterruptionQueueInputs:
+    queue_name: str
+    message_retention_seconds: int
+    rules: tuple[NamedInterruptionRule, ...]
+    kms: bool  # encrypted with a customer managed key (`kms_key_arn`, or one the construct creates); else SQS-managed
+    kms_key_arn: str | None  # a key of the user's: its policy is read at plan time and must admit EventBridge
+    key_alias: str  # the created key's alias
+    decrypt_policy_name: str  # the controller's kms:Decrypt policy
+    dead_letter_queue: DeadLetterQueueSettings | None  # None: no retry policy, no dead-letter queue
+    dead_letter_queue_name: str
+    alarms: tuple[Alarm, ...]  # empty: no alarms
+    alarm_actions: tuple[str, ...]  # the SNS topic the alarms notify, if any
+
+    @classmethod
+    def of(cls, config: KarpenterConfig) -> InterruptionQueueInputs:
+        names, settings = config.resource_names, config.interruption
+        rules = tuple(
+            NamedInterruptionRule(rule.key, names.interruption_rule(rule.key), rule.description, rule.pattern)
+            for rule in config.release.interruption_rules
+        )
+        dead_letter_queue = settings.dead_letter_queue if settings.dead_letter_queue.enabled else None
+        found_alarms = alarms(
+            queue_name=names.interruption_queue,
+            rule_names={rule.key: rule.name for rule in rules},
+            dead_letter_queue_name=names.interruption_dead_letter_queue if dead_letter_queue else None,
+            oldest_message_age_seconds=settings.alarms.oldest_message_age_seconds,
+            evaluation_periods=settings.alarms.evaluation_periods,
+        )
+        return cls(
+            queue_name=names.interruption_queue,
+            message_retention_seconds=settings.message_retention_seconds,
+            rules=rules,
+            kms=settings.encryption == "kms",
+            kms_key_arn=settings.kms_key_arn,
+            key_alias=names.interruption_key_alias,
+            decrypt_policy_name=names.interruption_decrypt_policy,
+            dead_letter_queue=dead_letter_queue,
+            dead_letter_queue_name=names.interruption_dead_letter_queue,
+            alarms=tuple(found_alarms) if settings.alarms.enabled else (),
+            alarm_actions=(settings.alarms.sns_topic_arn,) if settings.alarms.sns_topic_arn else (),
+        )

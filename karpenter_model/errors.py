@@ -49,6 +49,8 @@ _PATTERN_HINTS = {
     limits.IAM_ACTION: "an IAM action written service:Action, such as ssm:GetParameter (wildcards * and ?), or *",
     limits.IAM_STATEMENT_ID: "a statement ID of ASCII letters and digits",
     limits.IAM_RESOURCE: "a resource ARN (arn:...) or *",
+    limits.KMS_KEY_ARN: "a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key ID>",
+    limits.SNS_TOPIC_ARN: "an SNS topic ARN such as arn:aws:sns:us-east-1:111122223333:alerts",
 }
 
 

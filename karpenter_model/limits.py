@@ -107,6 +107,22 @@ SQS_RETENTION_MAX = 1_209_600
 # EventBridge API reference, PutRule `Name`: 1-64 characters of [\.\-_A-Za-z0-9].
 EVENTBRIDGE_RULE_NAME = r"^[\.\-_A-Za-z0-9]+$"
 EVENTBRIDGE_RULE_NAME_MAX = 64
+# EventBridge API reference, RetryPolicy: `MaximumRetryAttempts` 0-185, `MaximumEventAgeInSeconds` 60-86,400
+# (both defaults are the maximum: 185 attempts, 24 hours).
+EVENTBRIDGE_RETRY_ATTEMPTS_MAX = 185
+EVENTBRIDGE_EVENT_AGE_MIN = 60
+EVENTBRIDGE_EVENT_AGE_MAX = 86_400
+
+# -- AWS: CloudWatch alarms, SNS --
+
+# CloudWatch API reference, PutMetricAlarm `Period`: SQS and EventBridge publish one data point a minute, so the
+# alarms here evaluate 60-second periods; `EvaluationPeriods` >= 1, and for periods under an hour Period x
+# EvaluationPeriods may not exceed one day (86,400 seconds): at most 1,440 periods of 60 s.
+CLOUDWATCH_ALARM_PERIOD = 60
+CLOUDWATCH_EVALUATION_PERIODS_MAX = 86_400 // CLOUDWATCH_ALARM_PERIOD
+# SNS API reference, CreateTopic `Name`: 1-256 characters of letters, digits, '-' and '_' (FIFO topics end in
+# `.fifo`); topic ARNs are arn:<partition>:sns:<region>:<account>:<name>.
+SNS_TOPIC_ARN = r"^arn:aws(-[a-z]+)*:sns:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 
 # Prefix of every name created: letters, digits, '-' and '_', starting alphanumeric, the characters
 # every consumer above accepts (node group names start with it; SQS allows no '.').
@@ -132,6 +148,16 @@ S3_KEY_MAX_BYTES = 1024
 DYNAMODB_TABLE_NAME = r"^[A-Za-z0-9_.-]{3,255}$"
 # KMS API reference `KeyId`: 1-2048 characters (key ID, key ARN, alias name or alias ARN).
 KMS_KEY_ID_MAX = 2048
+# KMS Developer Guide "Key identifiers (KeyId)": a key ARN is arn:<partition>:kms:<region>:<account>:key/<key ID>;
+# key IDs are UUIDs, multi-Region key IDs `mrk-` and 32 hexadecimal digits.
+KMS_KEY_ARN = (
+    r"^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+# SQS Developer Guide "Encryption at rest": the AWS managed key for SQS. Its key policy cannot be changed, so it can
+# never admit events.amazonaws.com (EventBridge User Guide, "Amazon SQS permissions": a queue encrypted with it
+# cannot be an EventBridge target).
+SQS_AWS_MANAGED_KEY_ALIAS = "alias/aws/sqs"
 
 # Region name prefixes of the partitions other than `aws` (AWS General Reference, "Regions and partitions").
 PARTITION_BY_REGION_PREFIX = {
@@ -281,3 +307,20 @@ def label_key_problem(key: str) -> str | None:
 
 # Kubernetes versions as EKS reports them (`1.31`): major.minor.
 KUBERNETES_VERSION = r"^1\.[0-9]{1,2}$"
+
+
+def kms_key_arn_problem(arn: str) -> str | None:
+    """What is wrong with `arn` as the interruption queue's key, or None: the AWS managed SQS key, or not a key ARN."""
+    if arn.endswith(SQS_AWS_MANAGED_KEY_ALIAS) or arn == SQS_AWS_MANAGED_KEY_ALIAS:
+        return (
+            f"{SQS_AWS_MANAGED_KEY_ALIAS} is the AWS managed key for SQS, and EventBridge cannot use it: its key policy cannot "
+            "be changed to admit events.amazonaws.com, so no interruption event would reach the queue; allowed: the ARN "
+            "of a customer managed key, or leave kms_key_arn unset and the infra stack creates one"
+        )
+    if not re.fullmatch(KMS_KEY_ARN, arn):
+        return (
+            "expected a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key ID> (not a key ID or an alias: "
+            "the controller's kms:Decrypt permission names the key by its ARN); allowed: a key ARN, or leave it unset "
+            "and the infra stack creates a key"
+        )
+    return None

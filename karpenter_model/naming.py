@@ -38,6 +38,11 @@ class ResourceNames:
         self.system_node_role = system_node_role or f"{prefix}-system-node"
         self.system_node_group = system_node_group or f"{prefix}-system"
         self.interruption_queue = f"{prefix}-karpenter-interruption"
+        # Not in `final_names`: they fit whenever the rule names (64 characters, derived from the queue's and
+        # longer) fit, as SQS allows 80 characters, KMS aliases 256 and IAM policies 128.
+        self.interruption_dead_letter_queue = f"{self.interruption_queue}-dlq"
+        self.interruption_key_alias = f"alias/{self.interruption_queue}"
+        self.interruption_decrypt_policy = f"{prefix}-karpenter-controller-interruption-kms"
         self.oidc_provider = f"{prefix}-eks-oidc"
         self.overridden = {
             key

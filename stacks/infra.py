@@ -28,6 +28,7 @@ from karpenter_model.config import KarpenterConfig
 from karpenter_model.construct_inputs import (
     ControllerRoleInputs,
     DiscoveryTagsInputs,
+    InterruptionQueueInputs,
     NodeRoleInputs,
     OidcProviderInputs,
     PodIdentityInputs,
@@ -78,7 +79,7 @@ class InfraStack(TerraformStack):
         )
         oidc = OidcProvider(self, "oidc_provider", inputs=OidcProviderInputs.of(config), cluster=cluster) if irsa else None
         node = NodeRole(self, "node_role", inputs=NodeRoleInputs.of(config), cluster=cluster, step=step)
-        interruption = InterruptionQueue(self, "interruption", config=config)
+        interruption = InterruptionQueue(self, "interruption", inputs=InterruptionQueueInputs.of(config), cluster=cluster)
         controller = ControllerRole(
             self,
             "controller",
@@ -99,6 +100,7 @@ class InfraStack(TerraformStack):
                 ),
             ],
         )
+        interruption.allow_decrypt(controller.role.name)
         pod_identity = None
         if "pod_identity" in config.karpenter.identities:
             pod_identity = PodIdentity(

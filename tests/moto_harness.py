@@ -1,7 +1,7 @@
 """A local AWS for the round trip: moto in this process, on a free loopback port, for one test session.
 
 `MotoHarness` starts moto's `ThreadedMotoServer` on 127.0.0.1 (port chosen by the OS), patches the
-five moto 5.2.1 gaps that would otherwise make a correct stack look wrong (see `_MotoGaps`), and
+six moto 5.2.1 gaps that would otherwise make a correct stack look wrong (see `_MotoGaps`), and
 always stops the server and undoes the patches. `create_stand_in_cluster` builds, through boto3,
 what the infra stack expects to exist already: a VPC, subnets and a security group carrying tags of
 their own, an IAM role, and an EKS cluster using them.
@@ -25,7 +25,7 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 # The services the provider is pointed at (config's `aws.endpoints` keys): all of them are this one server.
-SERVICES = ("ec2", "eks", "events", "iam", "sqs", "sts")
+SERVICES = ("cloudwatch", "ec2", "eks", "events", "iam", "kms", "sqs", "sts")
 KUBERNETES_VERSION = "1.30"  # the newest Karpenter 0.37 supports; the stack checks it at plan time
 
 
@@ -39,7 +39,7 @@ def moto_available() -> bool:
 
 
 class _MotoGaps:
-    """Five things moto 5.2.1 does differently from EKS, patched in moto, never in what we synthesize.
+    """Six things moto 5.2.1 does differently from EKS and SQS, patched in moto, never in what we synthesize.
 
     1. EKS access entries (`CreateAccessEntry`, `DescribeAccessEntry`, `DeleteAccessEntry`,
        `ListAccessEntries`) are not implemented: moto has no route for
@@ -75,6 +75,12 @@ class _MotoGaps:
        `ResourceNotFoundException` for a missing one. The tests install the add-on on a stand-in cluster through
        boto3 (`CreateAddon`), as a cluster's own configuration would.
 
+    6. `SetQueueAttributes` without a `Policy` attribute deletes the queue's policy (moto's `Queue._set_attributes`
+       ends with `self.policy = attributes.get("Policy")`); SQS changes only the attributes a call names. The
+       provider sends only changed attributes, so switching the interruption queue to a KMS key (`KmsMasterKeyId`
+       alone) would silently drop the policy `aws_sqs_queue_policy` set, and the next plan would want it back. We
+       keep the policy when the call does not name one.
+
     Patches are applied before the server builds its EKS routes and undone by `undo()`.
     """
 
@@ -94,6 +100,7 @@ class _MotoGaps:
         self._keep_update_config()
         self._pod_identity_associations()
         self._addons()
+        self._queue_policy_survives_other_attributes()
 
     def undo(self) -> None:
         while self._undo:
@@ -104,6 +111,18 @@ class _MotoGaps:
         old = owner.__dict__.get(name, missing) if isinstance(owner, type) else getattr(owner, name, missing)
         setattr(owner, name, value)
         self._undo.append(lambda: delattr(owner, name) if old is missing else setattr(owner, name, old))
+
+    def _queue_policy_survives_other_attributes(self) -> None:
+        from moto.sqs.models import SQSBackend
+
+        set_queue_attributes = SQSBackend.set_queue_attributes
+
+        def keeping_the_policy(backend: SQSBackend, queue_name: str, attributes: dict[str, Any]) -> Any:
+            policy = backend.get_queue(queue_name).policy
+            kept = {**attributes, "Policy": policy} if "Policy" not in attributes and policy else attributes
+            return set_queue_attributes(backend, queue_name, kept)
+
+        self._set(SQSBackend, "set_queue_attributes", keeping_the_policy)
 
     def _aws_managed_policies(self) -> None:
         """Not a gap but a moto setting: every AWS account has the AWS managed policies (the node roles attach

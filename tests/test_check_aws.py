@@ -185,7 +185,7 @@ def build_account(moto: MotoHarness, shared: SharedSession, config: KarpenterCon
     queue_url = sqs.create_queue(
         QueueName=names.interruption_queue,
         Attributes={
-            "MessageRetentionPeriod": str(config.interruption_queue.message_retention_seconds),
+            "MessageRetentionPeriod": str(config.interruption.message_retention_seconds),
             "SqsManagedSseEnabled": "true",
         },
     )["QueueUrl"]

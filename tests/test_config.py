@@ -22,7 +22,7 @@ def test_example_reproduces_the_seed_values(example_config):
     assert example_config.cluster_name == "aws-2026-eks"
     assert example_config.system_node_group.instance_types == ["t3.medium"]
     assert example_config.system_node_group.desired_size == 1
-    assert example_config.interruption_queue.message_retention_seconds == 300
+    assert example_config.interruption.message_retention_seconds == 300
     assert example_config.karpenter.namespace == "karpenter"
     assert example_config.resource_names.node_role == "aws-2026-eks-karpenter-node"
     assert example_config.resource_names.interruption_queue == "aws-2026-eks-karpenter-interruption"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+import yaml
+
+from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.iam import PolicyValues, controller_policies
 from karpenter_model.releases import PROFILES
-from tests.conftest import policy, reference_controller_policy
+from tests.conftest import EXAMPLES, policy, reference_controller_policy
 
 PARTITION = "${data.aws_partition.current.partition}"
 REGION = "${data.aws_region.current.name}"
@@ -83,3 +87,42 @@ def test_policy_is_attached_to_the_controller_role(infra):
     assert attachment["role"] == "${aws_iam_role.karpenter_controller.name}"
     assert attachment["policy_arn"] == "${aws_iam_policy.karpenter_controller.arn}"
     assert infra["resource"]["aws_iam_policy"]["karpenter_controller"]["name"] == "aws-2026-eks-karpenter-controller"
+
+
+def attached_policies(stack: dict) -> dict[str, dict]:
+    """Every policy attached to the controller role, by address: the documents the controller runs with."""
+    resources = stack["resource"]
+    return {
+        name: json.loads(resources["aws_iam_policy"][name]["policy"])
+        for attachment in resources["aws_iam_role_policy_attachment"].values()
+        if attachment["role"] == "${aws_iam_role.karpenter_controller.name}"
+        for name in [attachment["policy_arn"].removeprefix("${aws_iam_policy.").removesuffix(".arn}")]
+    }
+
+
+@pytest.mark.parametrize("example", ["aws-2026-eks", "aws-2026-eks-1.14.1"])
+def test_with_kms_the_only_difference_from_upstream_is_one_decrypt_statement_on_that_key(synth_config, example):
+    """`interruption.encryption: kms` leaves the release's policies as they were (0.37.2's is upstream's
+    CloudFormation policy, as above) and adds one policy with one statement: kms:Decrypt on the queue's key."""
+    data = yaml.safe_load(EXAMPLES[example].read_text())
+    plain = attached_policies(synth_config(KarpenterConfig.model_validate(data))["infra"])
+    data["interruption"] = {"encryption": "kms"}
+    with_kms = attached_policies(synth_config(KarpenterConfig.model_validate(data))["infra"])
+    assert {name: with_kms[name] for name in plain} == plain
+    assert sorted(set(with_kms) - set(plain)) == ["karpenter_controller_interruption_kms"]
+    (statement,) = with_kms["karpenter_controller_interruption_kms"]["Statement"]
+    assert statement == {
+        "Sid": "AllowInterruptionQueueDecryption",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": "${aws_kms_key.karpenter_interruption.arn}",
+    }
+    if example == "aws-2026-eks":
+        assert with_kms["karpenter_controller"] == reference_controller_policy(
+            partition=PARTITION,
+            region=REGION,
+            account=ACCOUNT,
+            cluster="aws-2026-eks",
+            queue_arn=QUEUE_ARN,
+            node_role_arn=NODE_ROLE_ARN,
+        )

@@ -27,7 +27,7 @@ CITING = [
 ]
 # Pages another branch of the same issue adds (issue 22: the interruption queue's KMS key, alarms and DLQ).
 # Links to them are allowed to dangle until that branch is merged; then this set must be emptied.
-PENDING = {ROOT / "docs" / "interruption.md"}
+PENDING: set[Path] = set()
 
 # A citation's section name, after any JSON or Python escaping of its opening quote.
 _README_CITATION = re.compile(r"""README, (?:\\*")?([A-Za-z][^"',;)\\\n]*)""")

@@ -22,11 +22,13 @@ BOUNDARY = "arn:aws:iam::123456789012:policy/platform/role-boundary"
 
 @pytest.fixture(scope="module")
 def stacks(synth_config) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the 1.14.1 example's stacks, the platform example's stacks)."""
-    return (
-        synth_config(load_config(EXAMPLES["aws-2026-eks-1.14.1"])),
-        synth_config(load_config(EXAMPLES["aws-2026-eks-1.14.1-platform"])),
-    )
+    """(the 1.14.1 example's stacks, the platform example's with the plain example's interruption section).
+
+    The platform example also hardens the interruption queue (tests/test_interruption_queue.py covers that).
+    """
+    plain = load_config(EXAMPLES["aws-2026-eks-1.14.1"])
+    platform = load_config(EXAMPLES["aws-2026-eks-1.14.1-platform"]).model_copy(update={"interruption": plain.interruption})
+    return synth_config(plain), synth_config(platform)
 
 
 def chart_values(stacks: dict[str, Any]) -> dict[str, Any]:

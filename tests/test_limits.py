@@ -49,6 +49,8 @@ SAMPLES = {
     "LABEL_VALUE": "on-demand",
     "QUANTITY": "1.5Gi",
     "KUBERNETES_VERSION": "1.31",
+    "KMS_KEY_ARN": "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef",
+    "SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:111122223333:platform-alerts.fifo",
 }
 
 

@@ -1,5 +1,6 @@
 """`terraform init` from the provider mirror and `terraform validate` accept the synthesized infra stack of every
-example, and of the variants that add blocks of their own (an acknowledged Kubernetes version, EKS Pod Identity).
+example, and of the variants that add blocks of their own (an acknowledged Kubernetes version, EKS Pod Identity,
+a brought interruption key).
 
 Every variant is synthesized once, in this process (jsii is not for threads), then initialized and validated
 concurrently: each terraform command spends most of its time starting the provider.
@@ -31,7 +32,23 @@ def variants() -> dict[str, dict[str, Any]]:
     # EKS Pod Identity: the association and the add-on lookup; during a switch from IRSA, also the OIDC provider.
     pod_identity = {**example, "karpenter": {"replicas": 1, "identity": "pod_identity"}}  # as tests/test_pod_identity.py
     switching = {**pod_identity, "karpenter": {**pod_identity["karpenter"], "previous_identity": "irsa"}}
-    return {**found, "0.37.8-on-1.31": acknowledged, "pod-identity": pod_identity, "pod-identity-from-irsa": switching}
+    # A brought KMS key: its key policy read through Cloud Control, with a postcondition (docs/interruption.md).
+    brought_key = {
+        **example,
+        "interruption": {
+            "encryption": "kms",
+            "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:key/0123abcd-0123-4567-89ab-0123456789ab",
+            "alarms": {"enabled": True},
+            "dead_letter_queue": {"enabled": True},
+        },
+    }
+    return {
+        **found,
+        "0.37.8-on-1.31": acknowledged,
+        "pod-identity": pod_identity,
+        "pod-identity-from-irsa": switching,
+        "interruption-brought-key": brought_key,
+    }
 
 
 def config_of(data: dict[str, Any]) -> KarpenterConfig:
