@@ -1,4 +1,4 @@
-# Two commands do all set-up on a fresh clone (README): `make synth` and `make test`.
+# Two commands do all set-up on a fresh clone (README.md): `make synth` and `make test`.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := synth
@@ -26,7 +26,7 @@ export TF_PROVIDER_MIRROR ?= /opt/tf-plugins
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: deps synth lint typecheck test test-unit test-tools test-roundtrip bench check lock lock-check clean
+.PHONY: deps synth docs lint typecheck test test-unit test-tools test-roundtrip bench check lock lock-check clean
 
 # -- installation (each stamp depends on its lock files, so a changed lock reinstalls) --------------
 
@@ -73,12 +73,16 @@ synth: $(VENV)/.runtime.installed node_modules/.installed
 	$(PY) main.py
 
 ## The whole suite, in this order: lint, format check, type check, then every tier in one pytest run (unit, tools,
-## roundtrip: see README, "Test tiers"), printing the 25 slowest steps. CI runs this (.ci/run).
+## roundtrip: see CONTRIBUTING.md, "Test tiers"), printing the 25 slowest steps. CI runs this (.ci/run).
 test: deps
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/ruff format --check
 	$(VENV)/bin/mypy
 	$(PYTEST) --durations=25
+
+## Regenerate docs/configuration.md from the config model's field descriptions (a unit test fails while it is stale).
+docs: $(VENV)/.runtime.installed
+	$(PY) -m karpenter_model.reference
 
 # -- parts of `make test` -----------------------------------------------------------------------------
 

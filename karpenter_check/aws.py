@@ -237,7 +237,7 @@ class AwsChecks:
             return skipped(check, f"Kubernetes {version} is not in this app's EKS calendar ({SOURCE})")
         warning = warning_on(self.config.release, minor, self.today)
         if warning:
-            return warned(check, warning, "README, EKS already upgraded your cluster")
+            return warned(check, warning, "docs/migrating-to-v1.md, EKS already upgraded your cluster")
         return passed(check, f"Kubernetes {version}: standard support until {support.end_of_standard.isoformat()} ({SOURCE})")
 
     def _learn(self) -> None:
@@ -641,7 +641,7 @@ class AwsChecks:
             yield failed(
                 check,
                 "; ".join(f"{alarm['AlarmName']} is in ALARM: {alarm.get('AlarmDescription', '')}" for alarm in firing),
-                "docs/interruption.md, Alarms: what each one means and what to do",
+                "docs/interruption.md, Alarms; what each one means and what to do",
             )
         else:
             states = sorted({str(found[name].get("StateValue")) for name in declared})

@@ -103,11 +103,7 @@ def run_checks(
                 failed(CHECK, "not run: the kubeconfig is not confirmed to be this cluster", "fix the kubeconfig row first")
             )
         else:
-            results.append(
-                ScaleTest(
-                    kube, api_version=config.release.api_version, timeout=scale_test_timeout, cpu=scale_test_cpu, log=log
-                ).run()
-            )
+            results.append(ScaleTest(kube, release=config.release, timeout=scale_test_timeout, cpu=scale_test_cpu, log=log).run())
     return results
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from karpenter_check.kube import Kube
 from karpenter_check.results import Result, failed, passed, skipped
+from karpenter_model.releases import NODE_CLASS_GROUP, NODE_POOL_GROUP, ReleaseProfile
 
-NODE_POOL_GROUP, NODE_CLASS_GROUP = "karpenter.sh", "karpenter.k8s.aws"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 CONTROLLER_CONTAINER = "controller"  # the chart's name for the controller's container
 LOG_WINDOW_SECONDS = 3600  # controller log lines older than this are not read
@@ -83,7 +83,9 @@ def image_tag(image: str) -> str:
     return last.rsplit(":", 1)[1] if ":" in last else ""
 
 
-def deployment_result(deployment: dict[str, Any] | None, *, namespace: str, name: str, version: str, stack: str) -> Result:
+def deployment_result(
+    deployment: dict[str, Any] | None, *, namespace: str, name: str, release: ReleaseProfile, stack: str
+) -> Result:
     check = "controller deployment"
     if deployment is None:
         return failed(check, f"no deployment {namespace}/{name}", f"npx cdktf deploy {stack}")
@@ -98,8 +100,8 @@ def deployment_result(deployment: dict[str, Any] | None, *, namespace: str, name
         problems.append(f"not Available: {_why(condition(deployment, 'Available'))}")
     if ready < wanted:
         problems.append(f"{ready}/{wanted} replicas ready")
-    if tag.removeprefix("v") != version:
-        problems.append(f"image {container.get('image')!r} is not the configured release {version}")
+    if tag.removeprefix("v") != release.version:
+        problems.append(f"image {container.get('image')!r} is not the configured release {release.version}")
     if problems:
         return failed(
             check,
@@ -164,7 +166,7 @@ def node_class_result(name: str, obj: dict[str, Any] | None, stack: str) -> Resu
 
 
 def node_pool_result(
-    name: str, obj: dict[str, Any] | None, *, api_version: str, class_ready: dict[str, bool], stack: str
+    name: str, obj: dict[str, Any] | None, *, release: ReleaseProfile, class_ready: dict[str, bool], stack: str
 ) -> Result:
     check = f"NodePool {name}"
     if obj is None:
@@ -172,10 +174,10 @@ def node_pool_result(
     reference = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef") or {}
     node_class = str(reference.get("name", ""))
     ready = condition(obj, "Ready")
-    if ready is None and api_version == "v1beta1":
+    if ready is None and not release.node_pool_reports_conditions:
         # 0.37's v1beta1 NodePool has no status conditions: it is as ready as its node class.
         if class_ready.get(node_class):
-            return passed(check, f"v1beta1 NodePools report no conditions; its EC2NodeClass {node_class} is Ready")
+            return passed(check, f"{release.api_version} NodePools report no conditions; its EC2NodeClass {node_class} is Ready")
         return failed(check, f"its EC2NodeClass {node_class!r} is not Ready", f"see the 'EC2NodeClass {node_class}' row")
     if ready is not None and ready.get("status") == "True":
         return passed(check, "Ready")
@@ -307,7 +309,7 @@ class ClusterChecks:
         release = self.synth.helm_release("chart", "karpenter")
         namespace, name = str(release.get("namespace", self.config.karpenter.namespace)), str(release.get("name", "karpenter"))
         deployment = self.kube.deployment(namespace, name)
-        results.append(deployment_result(deployment, namespace=namespace, name=name, version=self.release.version, stack=chart))
+        results.append(deployment_result(deployment, namespace=namespace, name=name, release=self.release, stack=chart))
         results.append(
             service_account_result(
                 self.kube.service_account(namespace, self.config.karpenter.service_account),
@@ -339,4 +341,4 @@ class ClusterChecks:
             yield result
         for manifest in self.synth.manifests("NodePool"):
             name = manifest["metadata"]["name"]
-            yield node_pool_result(name, pools.get(name), api_version=version, class_ready=class_ready, stack=chart)
+            yield node_pool_result(name, pools.get(name), release=self.release, class_ready=class_ready, stack=chart)

@@ -20,9 +20,10 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from karpenter_check.cluster import NODE_POOL_GROUP, is_true
+from karpenter_check.cluster import is_true
 from karpenter_check.kube import Kube
 from karpenter_check.results import Result, failed, passed
+from karpenter_model.releases import NODE_POOL_GROUP, ReleaseProfile
 
 NAMESPACE = "karpenter-check"
 DEPLOYMENT = "karpenter-check-inflate"
@@ -152,14 +153,14 @@ class ScaleTest:
         self,
         kube: Kube,
         *,
-        api_version: str,
+        release: ReleaseProfile,
         timeout: float = 600,
         cpu: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         log: Callable[[str], None] = lambda _message: None,
     ) -> None:
-        self.kube, self.api_version, self.timeout, self.cpu = kube, api_version, timeout, cpu
+        self.kube, self.api_version, self.timeout, self.cpu = kube, release.api_version, timeout, cpu
         self.clock, self.sleep, self.log = clock, sleep, log
         self.before: set[str] = set()
         self.created_namespace = False

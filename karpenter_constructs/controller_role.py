@@ -15,7 +15,13 @@ from karpenter_constructs.base import named
 from karpenter_constructs.cluster import ExistingCluster
 from karpenter_constructs.oidc_provider import OidcProvider
 from karpenter_model.construct_inputs import ControllerRoleInputs
-from karpenter_model.documents.iam import PolicyDocument, PolicyValues, controller_trust_policy, managed_policies
+from karpenter_model.documents.iam import (
+    ADDITIONAL_POLICY,
+    PolicyDocument,
+    PolicyValues,
+    controller_trust_policy,
+    managed_policies,
+)
 from karpenter_model.migration import MigrationStep
 from karpenter_model.releases import ControllerPolicyName
 
@@ -55,6 +61,7 @@ class ControllerRole(Construct):
                 description=f"Karpenter controller for EKS cluster {inputs.cluster_name} ({IDENTITY_NAMES[inputs.identities]})",
                 assume_role_policy=json.dumps(trust),
                 tags=dict(inputs.tags),
+                permissions_boundary=inputs.permissions_boundary,
                 lifecycle=TerraformResourceLifecycle(precondition=list(guards)) if guards else None,
             )
         )
@@ -74,6 +81,8 @@ class ControllerRole(Construct):
         ]
         for name, document in managed_policies(inputs.release, references, inputs.measured).items():
             self._attached_policy(name, document, after=kept)
+        if inputs.additional_policy:
+            self._attached_policy(ADDITIONAL_POLICY, inputs.additional_policy)
 
     def _attached_policy(
         self, name: ControllerPolicyName, document: PolicyDocument, after: Sequence[ITerraformDependable] = ()

@@ -23,7 +23,6 @@ from karpenter_constructs.running_release import RunningRelease, stored_versions
 from karpenter_model.construct_inputs import CrdsInputs
 from karpenter_model.migration import MigrationStep
 
-CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 ESTABLISHED = '${anytrue([for c in try(self.object.status.conditions, []) : c.type == "Established" && c.status == "True"])}'
 
 
@@ -56,8 +55,8 @@ class KarpenterCrds(Construct):
                 self,
                 "karpenter_crd",
                 name="karpenter-crd",
-                repository=CHART_REPOSITORY,
-                chart="karpenter-crd",
+                repository=chart.release.chart_repository,
+                chart=chart.release.crd_chart,
                 version=chart.release.chart_version,
                 namespace=chart.namespace,
                 wait=True,

@@ -9,7 +9,6 @@ from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from karpenter_constructs.base import named
-from karpenter_constructs.karpenter_crds import CHART_REPOSITORY
 from karpenter_constructs.running_release import RunningRelease
 from karpenter_model.construct_inputs import HelmReleaseInputs
 from karpenter_model.migration import MigrationStep
@@ -25,8 +24,8 @@ class KarpenterRelease(Construct):
                 self,
                 "karpenter",
                 name="karpenter",
-                repository=CHART_REPOSITORY,
-                chart="karpenter",
+                repository=inputs.release.chart_repository,
+                chart=inputs.release.controller_chart,
                 version=inputs.release.chart_version,
                 namespace=inputs.namespace,
                 skip_crds=True,  # the crds stack owns them, and upgrades them with the karpenter-crd chart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from cdktf import TerraformIterator, Token
 from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
@@ -18,10 +19,27 @@ from karpenter_model.migration import MigrationStep
 
 
 def ec2_role_with_policies(
-    scope: Construct, *, role_id: str, name: str, description: str, policy_arns: list[str]
+    scope: Construct,
+    *,
+    role_id: str,
+    name: str,
+    description: str,
+    policy_arns: list[str],
+    permissions_boundary: str | None,
+    tags: Mapping[str, str],
 ) -> tuple[IamRole, IamRolePolicyAttachment]:
     """An EC2 instance role with AWS managed policies, attached by for_each keyed on the policy ARN."""
-    role = named(IamRole(scope, role_id, name=name, description=description, assume_role_policy=json.dumps(ec2_trust_policy())))
+    role = named(
+        IamRole(
+            scope,
+            role_id,
+            name=name,
+            description=description,
+            assume_role_policy=json.dumps(ec2_trust_policy()),
+            permissions_boundary=permissions_boundary,
+            tags=dict(tags) or None,
+        )
+    )
     arns = TerraformIterator.from_list(sorted(policy_arns))
     attachments = named(
         IamRolePolicyAttachment(scope, f"{role_id}_policies", for_each=arns, role=role.name, policy_arn=Token.as_string(arns.key))
@@ -43,6 +61,8 @@ class NodeRole(Construct):
             name=inputs.role_name,
             description=f"Nodes Karpenter launches for EKS cluster {inputs.cluster_name}",
             policy_arns=sorted(policy_arns),
+            permissions_boundary=inputs.permissions_boundary,
+            tags=inputs.tags,
         )
         if inputs.access_entry:
             named(

@@ -31,6 +31,8 @@ class SystemNodeGroup(Construct):
             name=inputs.role_name,
             description=f"System managed node group of EKS cluster {inputs.cluster_name}",
             policy_arns=[managed_policy_arn(cluster.partition, policy) for policy in SYSTEM_NODE_MANAGED_POLICIES],
+            permissions_boundary=inputs.permissions_boundary,
+            tags=inputs.tags,
         )
         self.node_group = named(
             EksNodeGroup(
@@ -50,6 +52,7 @@ class SystemNodeGroup(Construct):
                 update_config=EksNodeGroupUpdateConfig(max_unavailable=1),
                 labels=dict(settings.labels),
                 taint=[EksNodeGroupTaint(key=t.key, value=t.value or None, effect=t.effect) for t in settings.taints],
+                tags=dict(inputs.tags) or None,
                 # Nodes need their policies to join, and to drain cleanly on destroy.
                 depends_on=[attachments],
             )

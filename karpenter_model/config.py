@@ -8,18 +8,20 @@ and report every such problem at once.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from karpenter_model import limits
 from karpenter_model import posture as posture_checks
 from karpenter_model.base import CrossFieldError, Strict, bounded_repr, raise_all
-from karpenter_model.naming import ResourceNames, final_names
+from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.naming import OWN_TAG_PREFIX, ResourceNames, final_names
 from karpenter_model.node_objects import NODE_CLASS, NODE_POOL, Entry, node_class_object, node_pool_object, spec_problems
-from karpenter_model.releases import DEFAULT_VERSION, PROFILES, ReleaseProfile, next_step
+from karpenter_model.releases import DEFAULT_VERSION, PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS, PROFILES, ReleaseProfile, next_step
 
 DISCOVERY_TAG = "karpenter.sh/discovery"
 # Where synthesis writes unless CDKTF_OUTDIR says otherwise (main.py, stacks/output.py).
@@ -99,21 +101,30 @@ RuleName = Annotated[str, StringConstraints(pattern=limits.EVENTBRIDGE_RULE_NAME
 class AwsSettings(Strict):
     """Provider settings. `endpoints` points services at another URL (a local AWS such as moto)."""
 
-    endpoints: dict[Literal["cloudwatch", "ec2", "eks", "events", "iam", "kms", "sqs", "sts"], Url] = {}
-    skip_credentials_validation: bool = False
-    skip_metadata_api_check: bool = False
-    skip_region_validation: bool = False
+    endpoints: dict[Literal["cloudwatch", "ec2", "eks", "events", "iam", "kms", "sqs", "sts"], Url] = Field(
+        {}, description="Service -> URL overrides for the AWS provider and `make check`'s clients, e.g. a local AWS such as moto."
+    )
+    skip_credentials_validation: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
+    skip_metadata_api_check: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
+    skip_region_validation: bool = Field(False, description="Passed to the AWS provider; for local endpoints.")
 
 
 class OidcSettings(Strict):
     """Thumbprints given here replace the `tls_certificate` lookup of the issuer at plan time."""
 
-    thumbprints: Annotated[list[Thumbprint], Field(max_length=limits.IAM_OIDC_THUMBPRINTS_MAX)] = []
+    thumbprints: Annotated[list[Thumbprint], Field(max_length=limits.IAM_OIDC_THUMBPRINTS_MAX)] = Field(
+        [],
+        description="SHA-1 thumbprints of the issuer's CA. Empty: the `tls_certificate` data source reads them at plan time; set them for accounts that cannot reach the issuer when planning. Refused with `karpenter.identity: pod_identity`, which has no OIDC provider.",
+    )
 
 
 class Resources(Strict):
-    requests: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
-    limits: dict[Literal["cpu", "memory"], ResourceQuantity] = {}
+    requests: dict[Literal["cpu", "memory"], ResourceQuantity] = Field(
+        {}, description="Container requests; Kubernetes quantities (`500m`, `1Gi`), not negative."
+    )
+    limits: dict[Literal["cpu", "memory"], ResourceQuantity] = Field(
+        {}, description="Container limits; no request may exceed its limit."
+    )
 
     _quantities = field_validator("requests", "limits", mode="before")(_quantities_as_strings)
 
@@ -138,30 +149,59 @@ class Resources(Strict):
 
 
 class KarpenterSettings(Strict):
-    version: str = DEFAULT_VERSION  # one of the release profiles (karpenter_model.releases)
-    namespace: DnsLabel = "karpenter"
-    # Unless set: true, except for the namespaces every cluster has (BUILT_IN_NAMESPACES).
-    create_namespace: bool = True
-    service_account: DnsLabel = "karpenter"
-    # Unless set: DEFAULT_REPLICAS, or system_node_group.min_size if that is smaller (see KarpenterConfig).
-    replicas: Annotated[int, Field(ge=1, le=10)] = DEFAULT_REPLICAS
-    resources: Resources = Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"})
-    log_level: Literal["debug", "info", "error"] = "info"
-    helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
-    # A cluster already on this Kubernetes version, which the release does not support, is let through
-    # the infra plan's guard (a migration step run on a cluster EKS already upgraded); the plan says so.
-    acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = None
-    # Set, for the deploy that changes `version`, to the release running until then: the controller role keeps that
-    # release's policies too, node objects whose API changes are re-addressed without being replaced, and the
-    # plan-time guard expects that release in the cluster. Unset it once the step is done (README, "Migrating to v1").
-    previous_version: str | None = None
-    # How the controller gets its AWS credentials: IRSA (the service account's role annotation, through the cluster's
-    # IAM OIDC provider) or EKS Pod Identity (an association; needs the eks-pod-identity-agent add-on). README,
-    # "Controller identity: IRSA or EKS Pod Identity".
-    identity: ControllerIdentity = "irsa"
-    # Set, for the deploy that changes `identity`, to the identity running until then: the role trusts both and both
-    # stay wired until it is unset again, so the running controller keeps its credentials while its pods are replaced.
-    previous_identity: ControllerIdentity | None = None
+    version: str = Field(
+        DEFAULT_VERSION,
+        description="The Karpenter release. It picks the API of node classes and pools, the CRDs, the controller and node role policies, the interruption rules and both charts. The infra plan refuses a release that does not support the cluster's Kubernetes version and names the one a new install needs; changing it on a running install is a migration step ([migrating to v1](migrating-to-v1.md)).",
+        json_schema_extra={"enum": list(PROFILES)},
+    )
+    namespace: DnsLabel = Field(
+        "karpenter",
+        description="Namespace of the controller; part of the IRSA trust condition and of the Pod Identity association.",
+    )
+    create_namespace: bool = Field(
+        True,
+        description="Create the namespace (crds stack). Unset: `true`, except for `default`, `kube-system`, `kube-public` and `kube-node-lease`, which every cluster has and which may not be created.",
+    )
+    service_account: DnsLabel = Field(
+        "karpenter",
+        description="The controller's service account, set in the chart; part of the IRSA trust condition and of the Pod Identity association.",
+    )
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(
+        DEFAULT_REPLICAS,
+        description="Controller replicas. The chart requires hostname anti-affinity, so at most `system_node_group.min_size`. Unset: 2, or `system_node_group.min_size` if that is smaller.",
+    )
+    resources: Resources = Field(
+        Resources(requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "1", "memory": "1Gi"}),
+        description="The controller's requests and limits (upstream's guide values); given, it replaces the default as a whole.",
+    )
+    log_level: Literal["debug", "info", "error"] = Field("info", description="The controller's log level.")
+    helm_timeout_seconds: Annotated[int, Field(ge=60, le=3600)] = Field(
+        600, description="How long each Helm release (the CRD chart, the controller chart) is waited for."
+    )
+    acknowledge_unsupported_kubernetes: Annotated[str, StringConstraints(pattern=limits.KUBERNETES_VERSION)] | None = Field(
+        None,
+        description="A Kubernetes version (`\"1.32\"`) outside the release's range that the infra plan's guard lets through, for a migration step on a cluster EKS already upgraded. Exactly that version; refused when the release supports it; every plan warns while it is set ([migrating to v1](migrating-to-v1.md)).",
+    )
+    previous_version: str | None = Field(
+        None,
+        description="For the deploy that changes `version` only: the release running until then, one that the new release directly follows in upstream's upgrade guides. The roles keep its policies, node objects whose API changes are re-addressed instead of replaced, and the plans expect it running. Remove it once the step is verified ([migrating to v1](migrating-to-v1.md)).",
+        json_schema_extra={"enum": list(PROFILES)},
+    )
+    identity: ControllerIdentity = Field(
+        "irsa",
+        description="How the controller gets AWS credentials: `irsa` (an IAM OIDC provider, the role's trust condition, the service account's annotation) or `pod_identity` (an EKS Pod Identity association; the cluster needs the `eks-pod-identity-agent` add-on, which this app does not install). Switching a running install: [identity](identity.md).",
+    )
+    previous_identity: ControllerIdentity | None = Field(
+        None,
+        description="For the deploy that changes `identity` only: the identity running until then. The role trusts both, and both stay wired, until it is removed in a later deploy. Must differ from `identity`; not in the same deploy as `previous_version`.",
+    )
+    helm_values: dict[str, Any] = Field(
+        {},
+        description="Extra values for the `karpenter` chart, merged last (maps merge key by key; lists and other values "
+        "replace). Refused: a value the release's chart does not have, and one this app wires itself (the infra stack's "
+        "outputs, and what a config key sets: replicas, log level, resources, tolerations, affinity, service account, "
+        "webhook).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -285,8 +325,7 @@ class InterruptionAlarmSettings(Strict):
         ge=1,
         le=limits.CLOUDWATCH_EVALUATION_PERIODS_MAX,
         description="Consecutive 60-second periods the oldest message must stay too old before the alarm fires, so "
-        f"a controller restart does not page anyone. 1 to {limits.CLOUDWATCH_EVALUATION_PERIODS_MAX} "
-        "(CloudWatch's one-day limit). Default 3.",
+        "a controller restart does not page anyone; at most CloudWatch's one day. Default 3.",
     )
 
 
@@ -303,15 +342,13 @@ class DeadLetterQueueSettings(Strict):
         ge=0,
         le=limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX,
         description="Times EventBridge retries a failed delivery before the event goes to the dead-letter queue. "
-        f"0 to {limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX}. Default {limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX} "
-        "(EventBridge's own).",
+        f"Default {limits.EVENTBRIDGE_RETRY_ATTEMPTS_MAX} (EventBridge's own).",
     )
     maximum_event_age_seconds: int = Field(
         default=limits.EVENTBRIDGE_EVENT_AGE_MAX,
         ge=limits.EVENTBRIDGE_EVENT_AGE_MIN,
         le=limits.EVENTBRIDGE_EVENT_AGE_MAX,
         description="How long EventBridge keeps retrying an event before it goes to the dead-letter queue. "
-        f"{limits.EVENTBRIDGE_EVENT_AGE_MIN} to {limits.EVENTBRIDGE_EVENT_AGE_MAX}. "
         f"Default {limits.EVENTBRIDGE_EVENT_AGE_MAX} (EventBridge's own, 24 hours).",
     )
     message_retention_seconds: int = Field(
@@ -319,7 +356,7 @@ class DeadLetterQueueSettings(Strict):
         ge=limits.SQS_RETENTION_MIN,
         le=limits.SQS_RETENTION_MAX,
         description="How long the dead-letter queue keeps an undelivered event for someone to look at. "
-        f"{limits.SQS_RETENTION_MIN} to {limits.SQS_RETENTION_MAX}. Default {limits.SQS_RETENTION_MAX} (14 days).",
+        f"Default {limits.SQS_RETENTION_MAX} (14 days).",
     )
 
 
@@ -333,8 +370,7 @@ class InterruptionSettings(Strict):
         default=300,
         ge=limits.SQS_RETENTION_MIN,
         le=limits.SQS_RETENTION_MAX,
-        description="How long the queue keeps an event the controller has not read. "
-        f"{limits.SQS_RETENTION_MIN} to {limits.SQS_RETENTION_MAX}. Default 300 (upstream's).",
+        description="How long the queue keeps an event the controller has not read. Default 300 (upstream's).",
     )
     encryption: InterruptionEncryption = Field(
         default="sqs_managed",
@@ -387,18 +423,112 @@ class InterruptionSettings(Strict):
         return self.kms_key_arn.split(":")[3] if self.kms_key_arn else None
 
 
+IamPolicyArn = Annotated[str, StringConstraints(pattern=limits.IAM_POLICY_ARN, max_length=limits.IAM_POLICY_ARN_MAX)]
+IamAction = Annotated[str, StringConstraints(pattern=limits.IAM_ACTION)]
+IamResource = Annotated[str, StringConstraints(pattern=limits.IAM_RESOURCE)]
+OneOrMore = Annotated[list[str], Field(min_length=1)]
+
+
+class PolicyStatement(Strict):
+    """One statement of an identity-based IAM policy, with IAM's own key names (`Effect`, `Action`, `Resource`...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, serialize_by_alias=True)
+
+    sid: Annotated[str, StringConstraints(pattern=limits.IAM_STATEMENT_ID)] | None = Field(
+        None, alias="Sid", description="Statement ID: letters and digits, unique among the statements."
+    )
+    effect: Literal["Allow", "Deny"] = Field(alias="Effect", description="`Allow` or `Deny`.")
+    action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(
+        None,
+        alias="Action",
+        description="Actions (`ssm:GetParameter`, wildcards allowed); exactly one of `Action` and `NotAction`.",
+    )
+    not_action: IamAction | Annotated[list[IamAction], Field(min_length=1)] | None = Field(
+        None, alias="NotAction", description="Every action but these."
+    )
+    resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(
+        None, alias="Resource", description="ARNs or `*`; exactly one of `Resource` and `NotResource`."
+    )
+    not_resource: IamResource | Annotated[list[IamResource], Field(min_length=1)] | None = Field(
+        None, alias="NotResource", description="Every resource but these."
+    )
+    condition: dict[str, dict[str, str | OneOrMore]] | None = Field(
+        None,
+        alias="Condition",
+        description='Operator -> condition key -> value(s), as IAM writes it: `{StringEquals: {"aws:RequestedRegion": eu-west-1}}`.',
+    )
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> PolicyStatement:
+        keys = ", ".join(self.document())
+        for one, other, what in (("Action", "NotAction", "actions"), ("Resource", "NotResource", 'ARNs, or "*"')):
+            if (one in self.document()) == (other in self.document()):
+                raise ValueError(
+                    f"got a statement with {keys}: an identity-based policy statement needs exactly one of {one} and "
+                    f"{other}; allowed: {one} ({what}), or {other}"
+                )
+        return self
+
+    def document(self) -> dict[str, Any]:
+        """The statement as IAM reads it: IAM's key names, unset keys left out."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+class IamSettings(Strict):
+    permissions_boundary: IamPolicyArn | None = Field(
+        None,
+        description="ARN of a managed policy set as the permissions boundary of every role this app creates (controller, "
+        "Karpenter node, system node). Must be in the region's partition. Changing it updates the roles in place.",
+    )
+    controller_policy_statements: list[PolicyStatement] = Field(
+        [],
+        description="Extra statements for the controller role, beyond upstream's policies (for example kms:Decrypt on the "
+        "key of encrypted EBS snapshots), in a policy of their own, `<prefix>-karpenter-controller-additional`, so that "
+        "upstream's documents stay as upstream wrote them. IAM's statement syntax; at most 6,144 characters in all.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_one_policy(self) -> IamSettings:
+        sids = [s.sid for s in self.controller_policy_statements if s.sid]
+        duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
+        if duplicates:
+            raise CrossFieldError(
+                "iam.controller_policy_statements[*].Sid", duplicates, "statement IDs must be unique in a policy"
+            )
+        return self
+
+
+# Tag maps of the roles and groups whose tags a team sets apart from `tags` (which go on everything).
+ExtraTagMap = dict[TagKey, TagValue]
+
+
+class ExtraTags(Strict):
+    controller_role: ExtraTagMap = Field({}, description="Tags on the controller role only, on top of `tags`.")
+    node_role: ExtraTagMap = Field({}, description="Tags on the Karpenter node role only, on top of `tags`.")
+    system_node_group: ExtraTagMap = Field(
+        {}, description="Tags on the system node group and its role only, on top of `tags` (EKS does not pass them to the nodes)."
+    )
+
+
 class NodeRoleSettings(Strict):
     """`access_entry: false` for clusters that still map node roles in the aws-auth ConfigMap."""
 
-    access_entry: bool = True
+    access_entry: bool = Field(
+        True,
+        description="Create an `EC2_LINUX` EKS access entry for the node role; `false` for clusters that map node roles in the `aws-auth` ConfigMap.",
+    )
 
 
 class PostureAcceptance(Strict):
     """A posture finding a team wants anyway, at one place (or everything below it), and why."""
 
-    id: str
-    where: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    id: str = Field(description="The finding's id.", json_schema_extra={"enum": list(posture_checks.FINDING_IDS)})
+    where: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="A config path (`node_classes[0]`): the finding there, or anywhere below it, is accepted."
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="Why the team wants the setting anyway."
+    )
 
     @field_validator("id")
     @classmethod
@@ -411,8 +541,13 @@ class PostureAcceptance(Strict):
 class PostureSettings(Strict):
     """Posture checks of node classes and pools at synth (karpenter_model.posture): errors stop synth, warnings print."""
 
-    require_kms_key: bool = False  # every EBS volume must name the team's KMS key
-    accept: list[PostureAcceptance] = []
+    require_kms_key: bool = Field(
+        False, description="Every EBS volume of every node class must name a KMS key (`ebs-no-kms-key` becomes an error)."
+    )
+    accept: list[PostureAcceptance] = Field(
+        [],
+        description="Findings accepted at one place, each with a reason. An entry that covers no finding prints a warning, so it cannot silently accept whatever lands there next.",
+    )
 
 
 class DiscoverySettings(Strict):
@@ -422,9 +557,18 @@ class DiscoverySettings(Strict):
     groups (e.g. a vpc.tf that already sets the tag): two configurations managing one tag fight.
     """
 
-    manage_tags: bool = True
-    subnet_ids: list[SubnetId] = []
-    security_group_ids: list[SecurityGroupId] = []
+    manage_tags: bool = Field(
+        True,
+        description="Tag subnets and security groups with `karpenter.sh/discovery: <cluster_name>`. `false` when the configuration that owns them (e.g. a `vpc.tf`) already sets the tag: two configurations managing one tag undo each other.",
+    )
+    subnet_ids: list[SubnetId] = Field(
+        [],
+        description="Subnets to tag. Empty: the cluster's subnets. Only with `manage_tags: true` (otherwise they would be ignored).",
+    )
+    security_group_ids: list[SecurityGroupId] = Field(
+        [],
+        description="Security groups to tag. Empty: the cluster security group (the infra plan refuses a cluster that reports none). Only with `manage_tags: true`.",
+    )
 
     @model_validator(mode="after")
     def _ids_need_tagging(self) -> DiscoverySettings:
@@ -445,9 +589,11 @@ class DiscoverySettings(Strict):
 
 
 class NodeGroupTaint(Strict):
-    key: NodeLabelKey
-    value: Annotated[str, StringConstraints(pattern=limits.LABEL_VALUE, max_length=limits.EKS_TAINT_VALUE_MAX)] = ""
-    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+    key: NodeLabelKey = Field(description="Taint key, Kubernetes label key syntax.")
+    value: Annotated[str, StringConstraints(pattern=limits.LABEL_VALUE, max_length=limits.EKS_TAINT_VALUE_MAX)] = Field(
+        "", description="Taint value; may be empty."
+    )
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(description="Taint effect, as EKS spells it.")
 
     @property
     def kubernetes_effect(self) -> str:
@@ -499,19 +645,35 @@ def _derive_node_group_defaults(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class SystemNodeGroupSettings(Strict):
-    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = ["t3.medium"]
-    # Unless set: the AL2023 AMI of the instance types' architecture.
-    ami_type: AmiType = "AL2023_x86_64_STANDARD"
-    disk_size: Annotated[int, Field(ge=limits.EKS_DISK_SIZE_MIN, le=limits.EKS_DISK_SIZE_MAX)] = 20
-    # Sizes left unset are derived from those set, so that min_size <= desired_size <= max_size (see `_sizes_fit`).
-    min_size: NodeGroupSize = DEFAULT_MIN_SIZE
-    desired_size: NodeGroupSize = DEFAULT_DESIRED_SIZE
-    max_size: NodeGroupSize = DEFAULT_MAX_SIZE
-    subnet_ids: list[SubnetId] = []
-    labels: dict[NodeLabelKey, NodeLabelValue] = {"role": "system"}
-    taints: Annotated[list[NodeGroupTaint], Field(max_length=limits.EKS_TAINTS_MAX)] = [
-        NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")
-    ]
+    instance_types: Annotated[list[InstanceType], Field(min_length=1)] = Field(
+        ["t3.medium"],
+        description="Instance types of the system nodes (always `ON_DEMAND`), all of one architecture. A change replaces the node group.",
+    )
+    ami_type: AmiType = Field(
+        "AL2023_x86_64_STANDARD",
+        description="EKS AMI type, of the instance types' architecture. Unset: the AL2023 AMI of that architecture (`AL2023_ARM_64_STANDARD` for Graviton types). AL2 AMIs stop at Kubernetes 1.32. A change replaces the node group.",
+    )
+    disk_size: Annotated[int, Field(ge=limits.EKS_DISK_SIZE_MIN, le=limits.EKS_DISK_SIZE_MAX)] = Field(
+        20, description="Root volume size in GiB. A change replaces the node group."
+    )
+    min_size: NodeGroupSize = Field(
+        DEFAULT_MIN_SIZE,
+        description="Nodes at least. Sizes left unset fit those set (`min_size: 5` alone gives 5/5/5, `max_size: 1` alone 1/1/1), and `min_size <= desired_size <= max_size`.",
+    )
+    desired_size: NodeGroupSize = Field(DEFAULT_DESIRED_SIZE, description="Nodes wanted; see `min_size`.")
+    max_size: NodeGroupSize = Field(
+        DEFAULT_MAX_SIZE, description="Nodes at most (EKS allows 450 per node group); see `min_size`."
+    )
+    subnet_ids: list[SubnetId] = Field(
+        [], description="Where the system nodes run. Empty: the cluster's subnets. A change replaces the node group."
+    )
+    labels: dict[NodeLabelKey, NodeLabelValue] = Field(
+        {"role": "system"}, description="Node labels, at least one; the controller's node affinity requires all of them."
+    )
+    taints: Annotated[list[NodeGroupTaint], Field(max_length=limits.EKS_TAINTS_MAX)] = Field(
+        [NodeGroupTaint(key="CriticalAddonsOnly", value="true", effect="NO_SCHEDULE")],
+        description="Taints of the system nodes; the controller tolerates each.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -549,8 +711,11 @@ class SystemNodeGroupSettings(Strict):
 class LocalBackendSettings(Strict):
     """State files `terraform.<stack>.tfstate` in `directory`, relative to the project (never inside cdktf.out/)."""
 
-    type: Literal["local"] = "local"
-    directory: RelativeDir = "."
+    type: Literal["local"] = Field("local", description="State in local files.")
+    directory: RelativeDir = Field(
+        ".",
+        description="Where the state files `terraform.<stack>.tfstate` go, relative to the project (the parent of the output directory). Never inside `cdktf.out/`, which every synth replaces; no absolute path, no `..`.",
+    )
 
     @field_validator("directory")
     @classmethod
@@ -568,14 +733,23 @@ class LocalBackendSettings(Strict):
 class S3BackendSettings(Strict):
     """One object per stack: `s3://<bucket>/<key_prefix>/<stack>.tfstate`, encrypted and locked."""
 
-    type: Literal["s3"]
-    bucket: Annotated[str, StringConstraints(pattern=limits.S3_BUCKET_NAME), _check(limits.s3_bucket_problem)]
-    key_prefix: KeyPrefix = "karpenter"
-    region: AwsRegion
-    encrypt: Literal[True] = True
-    kms_key_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.KMS_KEY_ID_MAX)] | None = None
-    use_lockfile: bool = True
-    dynamodb_table: Annotated[str, StringConstraints(pattern=limits.DYNAMODB_TABLE_NAME)] | None = None
+    type: Literal["s3"] = Field(description="State in S3, one object per stack.")
+    bucket: Annotated[str, StringConstraints(pattern=limits.S3_BUCKET_NAME), _check(limits.s3_bucket_problem)] = Field(
+        description="The state bucket; S3's naming rules apply (no IP-address form, `..`, `xn--`/`sthree-`/`amzn-s3-demo-` prefix or `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix)."
+    )
+    key_prefix: KeyPrefix = Field("karpenter", description="State at `s3://<bucket>/<key_prefix>/<stack>.tfstate`.")
+    region: AwsRegion = Field(description="The bucket's region.")
+    encrypt: Literal[True] = Field(True, description="Always `true`: the state is encrypted at rest.")
+    kms_key_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.KMS_KEY_ID_MAX)] | None = Field(
+        None, description="KMS key that encrypts the state objects; unset: S3-managed keys."
+    )
+    use_lockfile: bool = Field(
+        True,
+        description="Lock with S3-native lock files (Terraform 1.10 and later). An unlocked state is refused: `false` needs `dynamodb_table`.",
+    )
+    dynamodb_table: Annotated[str, StringConstraints(pattern=limits.DYNAMODB_TABLE_NAME)] | None = Field(
+        None, description="A DynamoDB table to lock the state with."
+    )
 
     @model_validator(mode="after")
     def _locked(self) -> S3BackendSettings:
@@ -595,11 +769,20 @@ class CloudBackendSettings(Strict):
     needs a workspace name (tag-selected workspaces cannot be referenced).
     """
 
-    type: Literal["cloud"]
-    organization: Annotated[str, StringConstraints(pattern=limits.TFC_NAME)]
-    hostname: Annotated[str, StringConstraints(pattern=limits.HOSTNAME, max_length=limits.HOSTNAME_MAX)] = "app.terraform.io"
-    workspace_prefix: Annotated[str, StringConstraints(pattern=limits.TFC_NAME_PREFIX, max_length=60)] = "karpenter-"
-    project: Annotated[str, StringConstraints(min_length=1)] | None = None
+    type: Literal["cloud"] = Field(description="State in HCP Terraform or Terraform Enterprise, one named workspace per stack.")
+    organization: Annotated[str, StringConstraints(pattern=limits.TFC_NAME)] = Field(
+        description="The organization that holds the workspaces."
+    )
+    hostname: Annotated[str, StringConstraints(pattern=limits.HOSTNAME, max_length=limits.HOSTNAME_MAX)] = Field(
+        "app.terraform.io", description="HCP Terraform, or the host of a Terraform Enterprise."
+    )
+    workspace_prefix: Annotated[str, StringConstraints(pattern=limits.TFC_NAME_PREFIX, max_length=60)] = Field(
+        "karpenter-",
+        description="Workspaces are named `<workspace_prefix><stack>` (cross-stack references need names, not tags).",
+    )
+    project: Annotated[str, StringConstraints(min_length=1)] | None = Field(
+        None, description="The project of the workspaces; unset: the organization's default project."
+    )
 
 
 class NameOverrides(Strict):
@@ -607,11 +790,20 @@ class NameOverrides(Strict):
 
     system_node_group: (
         Annotated[str, StringConstraints(pattern=limits.EKS_NODEGROUP_NAME, max_length=limits.EKS_NODEGROUP_NAME_MAX)] | None
-    ) = None
+    ) = Field(
+        None,
+        description="The system node group's name. Unset: `<prefix>-system`. Set it to keep an existing group's name when adopting: a rename replaces the group.",
+    )
     system_node_role: (
         Annotated[str, StringConstraints(pattern=limits.IAM_ROLE_NAME, max_length=limits.IAM_ROLE_NAME_MAX)] | None
-    ) = None
-    interruption_rules: dict[InterruptionRuleKind, RuleName] = {}
+    ) = Field(
+        None,
+        description="The system node role's name. Unset: `<prefix>-system-node`. Set it to keep an existing role when adopting; IAM role names must differ regardless of case.",
+    )
+    interruption_rules: dict[InterruptionRuleKind, RuleName] = Field(
+        {},
+        description="EventBridge rule names by rule. Unset: `<prefix>-karpenter-interruption-<rule>`, with hyphens (`-state-change`). Rules the release does not create are ignored; see [interruption handling](interruption.md).",
+    )
 
 
 class AdoptionSettings(Strict):
@@ -621,8 +813,14 @@ class AdoptionSettings(Strict):
     `imports`: address in the infra stack -> ID of an existing resource not yet in any state (an `import` block each).
     """
 
-    moved: dict[Address, Address] = {}
-    imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = {}
+    moved: dict[Address, Address] = Field(
+        {},
+        description='`old address: new address` pairs, each a `moved` block in the infra stack (`aws_eks_node_group.main: aws_eks_node_group.system`). One old address per new address; addresses are `type.name`, optionally `[0]` or `["key"]`.',
+    )
+    imports: dict[Address, Annotated[str, StringConstraints(min_length=1)]] = Field(
+        {},
+        description="`address: import ID` pairs, each an `import` block in the infra stack (an OIDC provider eksctl created: `aws_iam_openid_connect_provider.eks: <its ARN>`). An address the stack does not declare stops synth.",
+    )
 
     @model_validator(mode="after")
     def _one_source_per_target(self) -> AdoptionSettings:
@@ -648,38 +846,83 @@ class AdoptionSettings(Strict):
 class NodeClass(Strict):
     """An EC2NodeClass: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
 
-    name: str
-    spec: dict[str, Any]
+    name: str = Field(description="The EC2NodeClass's name; unique among node classes.")
+    spec: dict[str, Any] = Field(
+        description="An EC2NodeClass spec in the API the release stores (`karpenter.k8s.aws/v1beta1` or `/v1`: [releases](migrating-to-v1.md)), camelCase as upstream, checked against the release's CRD schema and CEL rules. `role` defaults to the infra stack's node role and may only be that role; discovery selector tags must equal `cluster_name`; no selector term may hold an empty `tags`, `name` or `ssmParameter`."
+    )
 
 
 class NodePool(Strict):
     """A NodePool: its spec is checked against the release's own CRD (node_objects), not a model of ours."""
 
-    name: str
-    spec: dict[str, Any]
+    name: str = Field(description="The NodePool's name; unique among node pools.")
+    spec: dict[str, Any] = Field(
+        description="A NodePool spec in the API the release stores (`karpenter.sh/v1beta1` or `/v1`), checked against the release's CRD schema and CEL rules. `template.spec.nodeClassRef.name` must name a declared node class."
+    )
 
 
 class KarpenterConfig(Strict):
-    cluster_name: ClusterName
-    region: AwsRegion
-    environment: DnsLabel | None = None
-    name_prefix: NamePrefix | None = None
-    names: NameOverrides = NameOverrides()
-    backend: Annotated[LocalBackendSettings | S3BackendSettings | CloudBackendSettings, Field(discriminator="type")] = (
-        LocalBackendSettings()
+    cluster_name: ClusterName = Field(
+        description="The existing EKS cluster, looked up by name; also the `karpenter.sh/discovery` tag value and the chart's `settings.clusterName`."
     )
-    adoption: AdoptionSettings = AdoptionSettings()
-    tags: dict[TagKey, TagValue] = {}
-    aws: AwsSettings = AwsSettings()
-    oidc: OidcSettings = OidcSettings()
-    karpenter: KarpenterSettings = KarpenterSettings()
-    interruption: InterruptionSettings = InterruptionSettings()
-    node_role: NodeRoleSettings = NodeRoleSettings()
-    discovery: DiscoverySettings = DiscoverySettings()
-    system_node_group: SystemNodeGroupSettings = SystemNodeGroupSettings()
-    posture: PostureSettings = PostureSettings()
-    node_classes: Annotated[list[NodeClass], Field(min_length=1)]
-    node_pools: Annotated[list[NodePool], Field(min_length=1)]
+    region: AwsRegion = Field(description="AWS region of the cluster.")
+    environment: DnsLabel | None = Field(
+        None,
+        description="e.g. `dev`, `prod`: stack names become `<environment>-infra`, `-crds`, `-chart`, so the states, S3 keys and workspaces of two environments never meet. One config file per environment ([backends](backends.md)).",
+    )
+    name_prefix: NamePrefix | None = Field(
+        None,
+        description="Prefix of every AWS name created (`<prefix>-karpenter-controller`, `-karpenter-node`, `-karpenter-interruption`, `-system`, ...). Unset: `cluster_name`. The final names must fit AWS's limits; synth names the longest prefix that fits.",
+    )
+    names: NameOverrides = Field(
+        NameOverrides(),
+        description="Physical names to keep when adopting resources an earlier configuration created, since renaming replaces them ([adopting karpenter.tf](adopting-karpenter-tf.md)).",
+    )
+    backend: Annotated[LocalBackendSettings | S3BackendSettings | CloudBackendSettings, Field(discriminator="type")] = Field(
+        (LocalBackendSettings()),
+        description="Where the Terraform state lives, one state per stack; cdktf reads other stacks' outputs from the same backend ([backends](backends.md)).",
+    )
+    adoption: AdoptionSettings = Field(
+        AdoptionSettings(),
+        description="Taking over an existing state (e.g. one karpenter.tf applied) without replacing what it created ([adopting karpenter.tf](adopting-karpenter-tf.md)).",
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        {},
+        description="Tags for every resource created (the AWS provider's `default_tags`). AWS's rules: at most 49 (some resources add `Name`), keys 1-128 and values 0-256 characters of letters, digits, spaces and `_ . : / = + - @`; no key starting with `aws:`.",
+    )
+    extra_tags: ExtraTags = Field(
+        ExtraTags(),
+        description="Tags for one kind of resource, on top of `tags` (AWS's limit of 50 counts both); `karpenter-cdktf/` keys are this app's own.",
+    )
+    iam: IamSettings = Field(
+        IamSettings(), description="A permissions boundary for the roles created, and extra controller permissions."
+    )
+    aws: AwsSettings = Field(AwsSettings(), description="Settings of the AWS provider.")
+    oidc: OidcSettings = Field(OidcSettings(), description="The IAM OIDC provider that IRSA uses.")
+    karpenter: KarpenterSettings = Field(
+        KarpenterSettings(), description="The release, the controller, and how it gets AWS credentials."
+    )
+    interruption: InterruptionSettings = Field(
+        InterruptionSettings(),
+        description="The SQS queue that EventBridge rules feed with interruption events for the controller, its "
+        "encryption, alarms and dead-letter queue ([interruption handling](interruption.md)). `interruption_queue`, "
+        "its earlier name, is still read.",
+    )
+    node_role: NodeRoleSettings = Field(NodeRoleSettings(), description="The IAM role of the nodes Karpenter launches.")
+    discovery: DiscoverySettings = Field(
+        DiscoverySettings(),
+        description="The `karpenter.sh/discovery` tag, by which node classes select subnets and security groups.",
+    )
+    system_node_group: SystemNodeGroupSettings = Field(
+        SystemNodeGroupSettings(),
+        description="The EKS managed node group the controller runs on (`ON_DEMAND`, tainted so that only critical add-ons land there).",
+    )
+    posture: PostureSettings = Field(
+        PostureSettings(),
+        description="Posture checks of node classes and pools at synth: errors stop synth, warnings are printed ([checks](check.md)).",
+    )
+    node_classes: Annotated[list[NodeClass], Field(min_length=1)] = Field(description="EC2NodeClasses, at least one.")
+    node_pools: Annotated[list[NodePool], Field(min_length=1)] = Field(description="NodePools, at least one.")
 
     @property
     def release(self) -> ReleaseProfile:
@@ -773,6 +1016,7 @@ class KarpenterConfig(Strict):
             + _replica_problems(self)
             + _identity_problems(self)
             + _interruption_key_problems(self)
+            + _extension_problems(self)
             + spec_problems(self.release, self.node_class_objects() + self.node_pool_objects())
             + _node_class_problems(self)
             + _node_pool_problems(self)
@@ -872,6 +1116,54 @@ def _name_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     return problems
 
 
+def _extension_problems(config: KarpenterConfig) -> list[CrossFieldError]:
+    """Extra Helm values, permissions boundary, extra statements and extra tags, against what this app wires."""
+    problems = [
+        CrossFieldError(f"karpenter.helm_values.{path}", value, why)
+        for path, value, why in helm_value_problems(config.release, config.karpenter.helm_values)
+    ]
+    boundary = config.iam.permissions_boundary
+    partition = limits.partition_of(config.region)
+    if boundary and boundary.split(":")[1] != partition:
+        problems.append(
+            CrossFieldError(
+                "iam.permissions_boundary",
+                boundary,
+                f"a policy in partition {boundary.split(':')[1]}, and region {config.region} is in {partition}; "
+                f"allowed: an arn:{partition}:iam:: policy ARN",
+            )
+        )
+    statements = [s.document() for s in config.iam.controller_policy_statements]
+    size = len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")))
+    if size > limits.IAM_MANAGED_POLICY_MAX_CHARACTERS:
+        problems.append(
+            CrossFieldError(
+                "iam.controller_policy_statements",
+                f"{len(statements)} statements",
+                f"{size} characters as one policy, and IAM allows {limits.IAM_MANAGED_POLICY_MAX_CHARACTERS}; "
+                "allowed: fewer or shorter statements (wildcards in Action, several resources per statement)",
+            )
+        )
+    for kind, extra in config.extra_tags:
+        key = f"extra_tags.{kind}"
+        reserved = sorted(k for k in extra if k.startswith(OWN_TAG_PREFIX))
+        if reserved:
+            problems.append(
+                CrossFieldError(key, reserved, f"{OWN_TAG_PREFIX} tags record what this app deployed; allowed: other keys")
+            )
+        count = len(config.tags.keys() | extra.keys())
+        if count > limits.AWS_TAGS_MAX:
+            problems.append(
+                CrossFieldError(
+                    key,
+                    f"{len(extra)} tags",
+                    f"with `tags`, {count} tags on one resource, and AWS allows {limits.AWS_TAGS_MAX}; allowed: at most "
+                    f"{limits.AWS_TAGS_MAX} keys in `tags` and {key} together",
+                )
+            )
+    return problems
+
+
 def _identity_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     # Without IRSA there is no OIDC provider, and thumbprints are only for it: they would be ignored.
     if "irsa" in config.karpenter.identities or not config.oidc.thumbprints:
@@ -968,7 +1260,7 @@ def _node_class_problems(config: KarpenterConfig) -> list[CrossFieldError]:
     return problems
 
 
-# Selector-term fields that must not be empty. Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3)
+# Selector-term fields that must not be empty. Karpenter patches from October 2026 on (PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS)
 # ignore a term holding one of them empty: the node class goes NotReady, or drifts and replaces its nodes.
 EMPTY_SELECTOR_FIELDS = {"tags": "an empty tags map", "name": "an empty name", "ssmParameter": "an empty ssmParameter"}
 
@@ -987,7 +1279,7 @@ def _empty_selector_terms(where: str, spec: dict[str, Any]) -> list[CrossFieldEr
                         CrossFieldError(
                             f"{where}.{kind}[{index}].{field}",
                             value,
-                            f"{empty} in a selector term: Karpenter patches from October 2026 on (1.9.4, 1.14.4, 1.15.3) "
+                            f"{empty} in a selector term: Karpenter patches from October 2026 on ({', '.join(PATCHES_IGNORING_EMPTY_SELECTOR_FIELDS)}) "
                             "ignore such a term, and the node class goes NotReady, or drifts and replaces its nodes; "
                             f"allowed: a non-empty {field}, or a term without it",
                         )

@@ -13,11 +13,17 @@ from typing import Any
 
 from karpenter_model.config import DeadLetterQueueSettings, KarpenterConfig, SystemNodeGroupSettings
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
-from karpenter_model.documents.iam import PolicyValues, measured_values
+from karpenter_model.documents.iam import PolicyDocument, PolicyValues, additional_policy, measured_values
 from karpenter_model.documents.interruption import Alarm, alarms
 from karpenter_model.documents.manifests import node_class_manifest, node_pool_manifest
 from karpenter_model.naming import IDENTITY_TAG, RELEASE_TAG, ResourceNames, manifest_name
 from karpenter_model.releases import ReleaseProfile
+from karpenter_model.terraform_literals import literal, literal_tree
+
+
+def _boundary(config: KarpenterConfig) -> str | None:
+    boundary = config.iam.permissions_boundary
+    return literal(boundary) if boundary else None
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class NodeRoleInputs:
     role_name: str
     release: ReleaseProfile  # its node role policies (a migration step keeps the previous release's too)
     access_entry: bool
+    permissions_boundary: str | None
+    tags: Mapping[str, str]  # on top of the provider's default tags
 
     @classmethod
     def of(cls, config: KarpenterConfig) -> NodeRoleInputs:
@@ -44,6 +52,8 @@ class NodeRoleInputs:
             role_name=config.resource_names.node_role,
             release=config.release,
             access_entry=config.node_role.access_entry,
+            permissions_boundary=_boundary(config),
+            tags=literal_tree(dict(config.extra_tags.node_role)),
         )
 
 
@@ -55,8 +65,10 @@ class ControllerRoleInputs:
     identities: tuple[str, ...]  # trusted: `karpenter.identity`, and during a switch the previous one too
     namespace: str
     service_account: str
-    tags: Mapping[str, str]  # what the next deploy's guard reads: the release and identity the role was deployed for
+    tags: Mapping[str, str]  # with what the next deploy's guard reads: the release and identity the role was deployed for
     measured: PolicyValues  # the literal values the policies' references will take: what their sizes are measured with
+    additional_policy: PolicyDocument | None  # config `iam.controller_policy_statements`
+    permissions_boundary: str | None
 
     @classmethod
     def of(cls, config: KarpenterConfig) -> ControllerRoleInputs:
@@ -68,8 +80,14 @@ class ControllerRoleInputs:
             identities=settings.identities,
             namespace=settings.namespace,
             service_account=settings.service_account,
-            tags={RELEASE_TAG: settings.version, IDENTITY_TAG: settings.identity},
+            tags={
+                **literal_tree(dict(config.extra_tags.controller_role)),
+                RELEASE_TAG: settings.version,
+                IDENTITY_TAG: settings.identity,
+            },
             measured=measured_values(config),
+            additional_policy=additional_policy(config),
+            permissions_boundary=_boundary(config),
         )
 
 
@@ -109,11 +127,20 @@ class SystemNodeGroupInputs:
     role_name: str
     group_name: str
     settings: SystemNodeGroupSettings
+    permissions_boundary: str | None  # of the group's role
+    tags: Mapping[str, str]  # on the group and its role, on top of the provider's default tags
 
     @classmethod
     def of(cls, config: KarpenterConfig) -> SystemNodeGroupInputs:
         names = config.resource_names
-        return cls(config.cluster_name, names.system_node_role, names.system_node_group, config.system_node_group)
+        return cls(
+            config.cluster_name,
+            names.system_node_role,
+            names.system_node_group,
+            config.system_node_group,
+            _boundary(config),
+            literal_tree(dict(config.extra_tags.system_node_group)),
+        )
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,11 @@ from typing import Any
 
 import yaml
 
-from karpenter_model.releases import DEFAULT_VERSION, PROFILES
+from karpenter_model.base import ConfigError
+from karpenter_model.helm_overrides import helm_value_problems
+from karpenter_model.loading import read_config_data
+from karpenter_model.naming import ResourceNames
+from karpenter_model.releases import DEFAULT_VERSION, NODE_CLASS_GROUP, NODE_POOL_GROUP, PROFILES
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "Conversion", "ConversionError", "convert", "convert_config", "main"]
 
@@ -73,8 +77,9 @@ TARGETS = tuple(version for version, profile in PROFILES.items() if profile.api_
 DEFAULT_TARGET = TARGETS[0]
 # The v1beta1 release with conversion webhooks, which a running 0.37 install must reach before v1 (v1-migration.md).
 WEBHOOK_STEP = next(version for version, profile in PROFILES.items() if profile.api_version == "v1beta1" and profile.webhooks)
+# The v1beta1 release lines this converter reads, as upstream's guides name them.
+SOURCE_LINES = " or ".join(sorted({f"{profile.minor}.x" for profile in PROFILES.values() if profile.api_version == "v1beta1"}))
 
-NODE_CLASS_GROUP = "karpenter.k8s.aws"
 NODE_CLASS_KIND = "EC2NodeClass"
 NODE_POOL_KIND = "NodePool"
 # v1beta1 CRD defaults (0.37.2 crds) that v1 changed, or that v1 needs written out.
@@ -97,8 +102,6 @@ REMOVED_NODE_ANNOTATIONS = {
 }
 V1_RESERVED_TAGS = ("eks:eks-cluster-name",)
 REGISTRATION_TAINT = "karpenter.sh/unregistered"
-MAX_INPUT_BYTES = 1 << 20  # as the app's own loader: a config is a few kilobytes
-MAX_VALUES = 100_000  # values after aliases are expanded (alias bombs)
 
 UNSET = "(unset)"
 REMOVED = "(removed)"
@@ -171,6 +174,7 @@ class _Converter:
         pools = self._entries("node_pools")
         self._version()
         invalid = self._check_input(classes, pools)  # before anything changes
+        self._check_helm_values()
         for where, _, spec in classes:
             self._node_class(where, spec)
         kubelets = [self._node_pool(where, spec) for where, _, spec in pools]
@@ -190,8 +194,9 @@ class _Converter:
             )
         if self.to != DEFAULT_TARGET:
             self.warnings.append(
-                f"a cluster running 0.37 must pass through {DEFAULT_TARGET} before {self.to} (v1-migration.md); "
-                f"convert with --to {DEFAULT_TARGET} for that step, or use this config for a new install or a cluster already on 1.0.x"
+                f"a cluster running {PROFILES[self.source].minor} must pass through {DEFAULT_TARGET} before {self.to} (v1-migration.md); "
+                f"convert with --to {DEFAULT_TARGET} for that step, or use this config for a new install or a cluster already on "
+                f"{PROFILES[DEFAULT_TARGET].minor}.x"
             )
         return Conversion(self.data, self.changes, self.warnings)
 
@@ -442,8 +447,8 @@ class _Converter:
                 self._change(f"{dpath}.consolidateAfter", UNSET, "0s", "v1 requires it; 0s is WhenUnderutilized's behaviour")
             else:  # "Never": kept (the webhook would write 0s; 0.37 reads Never as: do not consolidate)
                 self.warnings.append(
-                    f"{dpath}.consolidateAfter: 'Never' kept, so consolidation stays off as in 0.37 (upstream's webhook writes 0s, "
-                    "which would turn it on)"
+                    f"{dpath}.consolidateAfter: 'Never' kept, so consolidation stays off as in {PROFILES[self.source].minor} "
+                    "(upstream's webhook writes 0s, which would turn it on)"
                 )
         elif effective == "WhenEmpty":
             if after is None:
@@ -522,10 +527,17 @@ class _Converter:
                 for line in _violations(self.to, kind, obj, where):
                     self.problems.append(f"{line} (after conversion: Karpenter {self.to}'s CRD refuses it)")
 
+    def _check_helm_values(self) -> None:
+        """Extra chart values must suit the target release's chart (1.14.1's has no `webhook`, for one); nothing is dropped silently."""
+        values = (self.data.get("karpenter") or {}).get("helm_values")
+        if isinstance(values, dict):
+            for path, value, why in helm_value_problems(PROFILES[self.to], values):
+                self.problems.append(f"karpenter.helm_values.{path}: got {_show(value)}: {why} (Karpenter {self.to}'s chart)")
+
     def _role_placeholder(self) -> str:
         """Only for the CRD checks: the app fills in a class's missing role, which the CRD requires (or instanceProfile)."""
         prefix = self.data.get("name_prefix") or self.data.get("cluster_name")
-        return f"{prefix if isinstance(prefix, str) and prefix else 'cluster'}-karpenter-node"
+        return ResourceNames(prefix if isinstance(prefix, str) and prefix else "cluster").node_role
 
 
 _HOP_WHY = f"v1beta1's default, written out; v1's default is {V1_HOP_LIMIT}, which stops pods without hostNetwork reaching IMDS"
@@ -536,7 +548,7 @@ def _kind(key: str) -> str:
 
 
 def _object(kind: str, api: str, name: str, spec: dict[str, Any], role: str) -> dict[str, Any]:
-    group = NODE_CLASS_GROUP if kind == NODE_CLASS_KIND else "karpenter.sh"
+    group = NODE_CLASS_GROUP if kind == NODE_CLASS_KIND else NODE_POOL_GROUP
     body = _tree_copy(spec)
     if kind == NODE_CLASS_KIND and "role" not in body and "instanceProfile" not in body:
         body["role"] = role
@@ -547,7 +559,7 @@ def _violations(release: str, kind: str, obj: dict[str, Any], where: str) -> lis
     from karpenter_model.crd_validation import validator  # compiled once per release and kind
 
     lines = []
-    for violation in validator(release, kind).validate(obj):
+    for violation in validator(PROFILES[release], kind).validate(obj):
         parts = list(violation.path)
         if parts[:2] == ["metadata", "name"]:
             parts = ["name"]
@@ -586,16 +598,13 @@ def _rename(mapping: dict[str, Any], old: str, new: str, value: Any) -> None:
     mapping.update(items)
 
 
-def _tree_copy(value: Any, budget: list[int] | None = None) -> Any:
-    """A copy with no shared parts (YAML aliases become separate values, so a change never leaks), bounded in size."""
-    budget = budget if budget is not None else [MAX_VALUES]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ConversionError([f"the config holds more than {MAX_VALUES} values once aliases are expanded; refusing it"])
+def _tree_copy(value: Any) -> Any:
+    """A copy with no shared parts: YAML aliases become separate values, so a change never leaks (the reader
+    has already bounded how many values the aliases expand to)."""
     if isinstance(value, dict):
-        return {k: _tree_copy(v, budget) for k, v in value.items()}
+        return {k: _tree_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_tree_copy(v, budget) for v in value]
+        return [_tree_copy(v) for v in value]
     return value
 
 
@@ -615,38 +624,12 @@ def _short(value: Any, limit: int = 80) -> str:
 # -- reading and writing files ---------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loading that refuses a key repeated in one mapping (PyYAML keeps the last one silently)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark)
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_config(path: Path) -> dict[str, Any]:
-    with open(path, "rb") as handle:
-        raw = handle.read(MAX_INPUT_BYTES + 1)
-    if len(raw) > MAX_INPUT_BYTES:
-        raise ConversionError([f"{path}: larger than {MAX_INPUT_BYTES} bytes; a config is a few kilobytes"])
+    """The input config's data, through the app's own bounded reader: refused exactly as main.py refuses it."""
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except UnicodeDecodeError as exc:
-        raise ConversionError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
-    except yaml.YAMLError as exc:
-        raise ConversionError([f"{path}: not valid YAML: {' '.join(str(exc).split())}"]) from None
-    if not isinstance(data, dict):
-        raise ConversionError([f"{path}: the top level must be a mapping of keys to values, got {type(data).__name__}"])
+        data, _ = read_config_data(path)
+    except ConfigError as exc:
+        raise ConversionError([str(exc)]) from None
     return data
 
 
@@ -688,24 +671,23 @@ def _write(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m karpenter_model.conversion",
-        description="Rewrite a config's v1beta1 node_classes and node_pools (Karpenter 0.37.x) into v1, as upstream's "
+        description=f"Rewrite a config's v1beta1 node_classes and node_pools (Karpenter {SOURCE_LINES}) into v1, as upstream's "
         "conversion webhooks would, and list every change.",
     )
-    parser.add_argument("input", type=Path, help="the v1beta1 config (karpenter.version 0.37.x or unset)")
+    parser.add_argument("input", type=Path, help=f"the v1beta1 config (karpenter.version {SOURCE_LINES} or unset)")
     parser.add_argument("output", type=Path, help="where to write the converted config (never the input)")
     parser.add_argument("--to", default=DEFAULT_TARGET, choices=TARGETS, help=f"target release (default {DEFAULT_TARGET})")
     parser.add_argument("--force", action="store_true", help="overwrite an existing OUTPUT")
     args = parser.parse_args(argv)
 
     result: Conversion | None = None
-    problems = _check_paths(args.input, args.output, args.force)
-    if not problems:
-        try:
-            result = convert_config(read_config(args.input), args.to)
-        except ConversionError as exc:
-            problems = exc.problems
-        except OSError as exc:
-            problems = [f"{args.input}: {exc.strerror or exc}"]
+    try:
+        data = read_config(args.input)
+        problems = _check_output(args.input, args.output, args.force)
+        if not problems:
+            result = convert_config(data, args.to)
+    except ConversionError as exc:
+        problems = exc.problems
     if problems or result is None:
         sys.stderr.write("".join(f"error: {line}\n" for line in problems))
         return 1
@@ -723,9 +705,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_paths(source: Path, target: Path, force: bool) -> list[str]:
-    if not source.is_file():
-        return [f"{source}: no such file"]
+def _check_output(source: Path, target: Path, force: bool) -> list[str]:
+    """Problems with where the converted config would go (the input, read already, exists)."""
     if target.exists() or target.is_symlink():
         if target.exists() and os.path.samefile(source, target):
             return [f"{target}: is the input; write the converted config to a new file (the input's comments would be lost)"]

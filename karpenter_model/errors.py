@@ -45,6 +45,10 @@ _PATTERN_HINTS = {
     "with a letter or digit, or empty",
     limits.QUANTITY: "a Kubernetes quantity such as 500m, 2, 512Mi or 1Gi",
     limits.KUBERNETES_VERSION: "a Kubernetes version such as 1.31",
+    limits.IAM_POLICY_ARN: "an IAM managed policy ARN such as arn:aws:iam::123456789012:policy/boundary",
+    limits.IAM_ACTION: "an IAM action written service:Action, such as ssm:GetParameter (wildcards * and ?), or *",
+    limits.IAM_STATEMENT_ID: "a statement ID of ASCII letters and digits",
+    limits.IAM_RESOURCE: "a resource ARN (arn:...) or *",
     limits.KMS_KEY_ARN: "a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key ID>",
     limits.SNS_TOPIC_ARN: "an SNS topic ARN such as arn:aws:sns:us-east-1:111122223333:alerts",
 }
@@ -168,7 +172,7 @@ def _problems(root: type[BaseModel], item: Any, sources: ScalarSources | None = 
         return [message]
     if kind == "extra_forbidden":
         key = str(item["loc"][-1])
-        allowed = sorted(parent.model_fields) if parent is not None else []
+        allowed = sorted(f.alias or name for name, f in parent.model_fields.items()) if parent is not None else []
         close = difflib.get_close_matches(key[:100], allowed, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         listed = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""

@@ -80,6 +80,8 @@ IAM_POLICY_NAME_MAX = 128
 # IAM API reference, CreateOpenIDConnectProvider `ThumbprintList`: at most 5 SHA-1 thumbprints of 40 hex digits.
 IAM_OIDC_THUMBPRINT = r"^[0-9a-fA-F]{40}$"
 IAM_OIDC_THUMBPRINTS_MAX = 5
+# IAM counts a managed policy's characters without white space (IAM User Guide, "IAM and AWS STS quotas").
+IAM_MANAGED_POLICY_MAX_CHARACTERS = 6144
 
 # -- AWS: tags (AWS "Tagging AWS resources", Tag naming limits and requirements; IAM API reference `Tag`) --
 
@@ -156,6 +158,34 @@ KMS_KEY_ARN = (
 # never admit events.amazonaws.com (EventBridge User Guide, "Amazon SQS permissions": a queue encrypted with it
 # cannot be an EventBridge target).
 SQS_AWS_MANAGED_KEY_ALIAS = "alias/aws/sqs"
+
+# Region name prefixes of the partitions other than `aws` (AWS General Reference, "Regions and partitions").
+PARTITION_BY_REGION_PREFIX = {
+    "cn-": "aws-cn",
+    "us-gov-": "aws-us-gov",
+    "us-isob-": "aws-iso-b",
+    "us-isof-": "aws-iso-f",
+    "us-iso-": "aws-iso",
+    "eu-isoe-": "aws-iso-e",
+}
+
+
+def partition_of(region: str) -> str:
+    return next((p for prefix, p in PARTITION_BY_REGION_PREFIX.items() if region.startswith(prefix)), "aws")
+
+
+# IAM User Guide, "IAM identifiers" (ARNs) and CreatePolicy `Path` / `PolicyName`: a managed policy's ARN,
+# `arn:<partition>:iam::<account or "aws">:policy/<path/><name>`; the path is printable ASCII between slashes.
+IAM_POLICY_ARN = (
+    r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:iam::([0-9]{12}|aws):policy/([!-~]+/)?[A-Za-z0-9_+=,.@-]{1,128}$"
+)
+IAM_POLICY_ARN_MAX = 2048
+# IAM User Guide, "Grammar of the IAM JSON policy language": an action is `<service prefix>:<action>` with
+# wildcards `*` and `?`, or `*`; a statement ID is alphanumeric; a resource is `*` or an ARN.
+IAM_ACTION = r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$"
+IAM_STATEMENT_ID = r"^[A-Za-z0-9]+$"
+IAM_RESOURCE = r"^(\*|arn:[!-~]+)$"
+
 
 # -- HCP Terraform / Terraform Enterprise --
 

@@ -258,8 +258,10 @@ def _describe_yaml_error(path: Path, text: str, exc: yaml.YAMLError) -> str:
     return message
 
 
-def load_config(path: str | Path) -> KarpenterConfig:
-    """Read and validate a YAML config file; every failure becomes a ConfigError naming the problem."""
+def read_config_data(path: str | Path) -> tuple[dict[str, Any], ScalarSources]:
+    """A config file's top-level mapping, read within every bound above, unvalidated, and where each non-string
+    plain scalar came from. The one reader of config files: main.py (through load_config), the v1beta1 -> v1
+    converter and `make check` read alike, so a file one refuses the others refuse with the same message."""
     path = Path(path)
     raw = read_bounded(path)
     try:
@@ -279,6 +281,12 @@ def load_config(path: str | Path) -> KarpenterConfig:
         raise ConfigError(
             f"{path}: the top level must be a mapping of keys to values, got a {type(data).__name__}: {short_repr(data)}"
         )
+    return data, sources
+
+
+def load_config(path: str | Path) -> KarpenterConfig:
+    """Read and validate a YAML config file; every failure becomes a ConfigError naming the problem."""
+    data, sources = read_config_data(path)
     try:
         return KarpenterConfig.model_validate(data)
     except ValidationError as exc:

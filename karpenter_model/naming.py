@@ -10,8 +10,9 @@ from karpenter_model.releases import INTERRUPTION_RULE_NAMES, NODE_CLASS_GROUP, 
 
 # Tags on the controller role: the release and the identity it was last deployed for. The next deploy's infra
 # plan reads them before it changes any policy (karpenter_constructs.running_release).
-RELEASE_TAG = "karpenter-cdktf/release"
-IDENTITY_TAG = "karpenter-cdktf/identity"
+OWN_TAG_PREFIX = "karpenter-cdktf/"
+RELEASE_TAG = OWN_TAG_PREFIX + "release"
+IDENTITY_TAG = OWN_TAG_PREFIX + "identity"
 
 # Every rule any release has (`names.interruption_rules` may name any of them).
 INTERRUPTION_RULE_KINDS = tuple(name.key for name in INTERRUPTION_RULE_NAMES.values())

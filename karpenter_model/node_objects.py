@@ -78,14 +78,14 @@ UNKNOWN_FIELD = "unknown field"
 def _unknown_field(release: ReleaseProfile, entry: Entry, violation: Violation) -> Violation:
     """A typo gets the closest field the schema has; a field of the other API version says which releases have it."""
     *parent, name = violation.path
-    known = validator(release.version, entry.kind).fields_at(tuple(parent)) or []
+    known = validator(release, entry.kind).fields_at(tuple(parent)) or []
     close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; allowed here: {', '.join(known)}" if known else ""
     for api_version in sorted({p.api_version for p in PROFILES.values()} - {release.api_version}):
         having = [
             p.version
             for p in PROFILES.values()
-            if p.api_version == api_version and name in (validator(p.version, entry.kind).fields_at(tuple(parent)) or [])
+            if p.api_version == api_version and name in (validator(p, entry.kind).fields_at(tuple(parent)) or [])
         ]
         if having:
             hint = f"; it exists in the {api_version} API (Karpenter {' and '.join(having)}), not in {release.api_version}"
@@ -147,7 +147,7 @@ def spec_problems(release: ReleaseProfile, entries: list[Entry]) -> list[CrossFi
     """Every reason the release's API server, or its controller, would refuse one of the objects."""
     found: list[CrossFieldError] = []
     for entry in entries:
-        violations = validator(release.version, entry.kind).validate(entry.obj)
+        violations = validator(release, entry.kind).validate(entry.obj)
         if not violations:
             continue
         mismatch = _mismatched_api(release, entry)
@@ -161,7 +161,7 @@ def spec_problems(release: ReleaseProfile, entries: list[Entry]) -> list[CrossFi
         for violation in violations:
             if not violation.message.startswith(_NOT_CHECKED_NOTE):  # the API server's note: the rest is reported
                 by_place.setdefault(violation.path, []).append(violation)
-        check = validator(release.version, entry.kind)
+        check = validator(release, entry.kind)
         found += [
             SpecProblem(entry.where, _config_path(check, path), place, check.pattern_at(path)) for path, place in by_place.items()
         ]
@@ -174,7 +174,7 @@ def _mismatched_api(release: ReleaseProfile, entry: Entry) -> str | None:
     for api_version in others:
         accepting = [p for p in PROFILES.values() if p.api_version == api_version]
         rebuilt = _as(entry, accepting[-1])
-        if not validator(accepting[-1].version, entry.kind).validate(rebuilt):
+        if not validator(accepting[-1], entry.kind).validate(rebuilt):
             names = " and ".join(p.version for p in accepting)
             return (
                 f"written for the {api_version} API of {entry.kind}, which Karpenter {names} "

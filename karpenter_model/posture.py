@@ -29,21 +29,16 @@ Defaults that decide findings, from the release's own files and upstream's code:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-import yaml
-
-from karpenter_model.releases import DATA
+from karpenter_model.releases import ReleaseProfile
 
 Severity = Literal["error", "warning"]
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
 # Every capacity type a NodePool can name (`reserved` exists from 1.3 on; harmless to list for older releases).
 CAPACITY_TYPES = frozenset({"spot", "on-demand", "reserved"})
-# What the EC2 API uses when the hop limit is not set, and what every shipped CRD defaults to.
-EC2_DEFAULT_HOP_LIMIT = 1
 # v1 AMI aliases: `<family>@<version>`; the family is the amiFamily, lower-cased (Ubuntu and Custom have none).
 ALIAS_FAMILIES = {
     "AL2": "al2",
@@ -135,19 +130,11 @@ class Finding:
         return f"{self.severity}: {self.where}: {self.message} [{self.id}]; fix: {self.fix}"
 
 
-class Release(Protocol):
-    @property
-    def version(self) -> str: ...
-
-    @property
-    def api_version(self) -> str: ...
-
-
 Entry = tuple[str, str, Mapping[str, Any]]  # (where, name, spec): ("node_classes[0]", "default", {...})
 
 
 def findings(
-    release: Release, node_classes: Sequence[Entry], node_pools: Sequence[Entry], require_kms_key: bool
+    release: ReleaseProfile, node_classes: Sequence[Entry], node_pools: Sequence[Entry], require_kms_key: bool
 ) -> list[Finding]:
     """Every posture finding of the node classes and pools, in config order, the all-pools finding last."""
     found: list[Finding] = []
@@ -174,7 +161,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def _node_class_findings(
-    release: Release, where: str, name: str, spec: Mapping[str, Any], require_kms_key: bool
+    release: ReleaseProfile, where: str, name: str, spec: Mapping[str, Any], require_kms_key: bool
 ) -> list[Finding]:
     found: list[Finding] = []
     metadata = _mapping(spec.get("metadataOptions"))
@@ -187,7 +174,7 @@ def _node_class_findings(
             )
         )
     hop_limit = metadata.get("httpPutResponseHopLimit")
-    recommended = recommended_hop_limit(release.version)
+    recommended = release.recommended_hop_limit
     if isinstance(hop_limit, int) and not isinstance(hop_limit, bool) and hop_limit > recommended:
         found.append(
             _finding(
@@ -264,7 +251,7 @@ def _ami_family(spec: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _ami_fix(release: Release, spec: Mapping[str, Any]) -> str:
+def _ami_fix(release: ReleaseProfile, spec: Mapping[str, Any]) -> str:
     family = _ami_family(spec)
     if release.api_version == "v1":
         alias = ALIAS_FAMILIES.get(family or "")
@@ -279,22 +266,6 @@ def _ami_fix(release: Release, spec: Mapping[str, Any]) -> str:
         f"e.g. amiSelectorTerms: [{{name: '{example}', owner: amazon}}], "
         "or leave amiSelectorTerms out to get the family's current EKS-optimized AMI"
     )
-
-
-@functools.cache
-def recommended_hop_limit(version: str) -> int:
-    """The release's CRD default for `metadataOptions.httpPutResponseHopLimit`; EC2's default (1) if the release has no data here."""
-    path = DATA / version / "crds" / "karpenter.k8s.aws_ec2nodeclasses.yaml"
-    if not path.is_file():
-        return EC2_DEFAULT_HOP_LIMIT
-    crd = yaml.safe_load(path.read_text())
-    limits = []
-    for served in crd["spec"]["versions"]:
-        options = served["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"].get("metadataOptions", {})
-        default = options.get("default", {}).get("httpPutResponseHopLimit")
-        if isinstance(default, int):
-            limits.append(default)
-    return min(limits) if limits else EC2_DEFAULT_HOP_LIMIT
 
 
 def allowed_capacity_types(spec: Mapping[str, Any]) -> frozenset[str]:
@@ -379,7 +350,7 @@ def apply_acceptances(found: Iterable[Finding], accepted: Iterable[Any]) -> tupl
 
 
 def rules_table() -> str:
-    """The rules as a Markdown table (for the README)."""
+    """The rules as a Markdown table (for docs/configuration.md)."""
     lines = ["| id | severity | what | fix |", "|---|---|---|---|"]
     lines += [f"| `{r.id}` | {r.severity} | {r.what} | {r.fix} |" for r in RULES]
     return "\n".join(lines)

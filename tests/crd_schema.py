@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 
 from karpenter_model.crd_validation import load_crd
+from karpenter_model.releases import PROFILES
 
 
 def _to_json_schema(node: Any) -> Any:
@@ -28,7 +29,7 @@ def _to_json_schema(node: Any) -> Any:
 
 @cache
 def schema_for(release: str, api_version: str, kind: str) -> dict[str, Any]:
-    crd = load_crd(release, kind)  # the file only; the schema check below is jsonschema's, not the app's
+    crd = load_crd(PROFILES[release], kind)  # the file only; the schema check below is jsonschema's, not the app's
     version = api_version.split("/")[1]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = _to_json_schema(served["schema"]["openAPIV3Schema"])

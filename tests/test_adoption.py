@@ -1,10 +1,10 @@
-"""Adopting a karpenter.tf state: the README's migration steps, proven against moto with the real terraform.
+"""Adopting a karpenter.tf state: the steps of docs/adopting-karpenter-tf.md, proven against moto with the real terraform.
 
 1. A stand-in cluster `aws-2026-eks` in moto (`tests/moto_harness.py`).
 2. `tests/fixtures/karpenter_tf/` (seed 000's karpenter.tf plus what our infra stack adds) copied to a
    temporary project and applied, its local backend writing `state/terraform.infra.tfstate`.
-3. The infra stack synthesized for the example config with the README's migration block (`names`,
-   `adoption.moved`, `system_node_group.labels`, read from README.md itself), the local backend's
+3. The infra stack synthesized for the example config with the guide's block (`names`,
+   `adoption.moved`, `system_node_group.labels`, read from the guide itself), the local backend's
    `directory: state`: the very state file the HCL wrote. `terraform init` and `plan -out`, then
    `show -json`: no replacement, no delete; the queue policy and the four rule targets created; the
    node group, its role and its attachments moved (their changes carry `previous_address`).
@@ -51,7 +51,8 @@ from tests.roundtrip_support import (
 from tests.terraform import terraform, terraform_env
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "karpenter_tf"
-CLUSTER = "aws-2026-eks"  # the README's example names the seed's resources after this cluster
+CLUSTER = "aws-2026-eks"  # the guide's example names the seed's resources after this cluster
+GUIDE = ROOT / "docs" / "adopting-karpenter-tf.md"
 STATE_DIR = "state"  # backend.directory, relative to the project (the stack reads ../../../state/)
 STATE_FILE = "terraform.infra.tfstate"
 
@@ -77,23 +78,23 @@ EXPECTED_MOVES = {
 # The config
 
 
-def readme_migration_block() -> dict[str, Any]:
-    """The YAML of the README's step 3 ("Write a config"): the test uses what users are told to write."""
-    text = (ROOT / "README.md").read_text()
-    section = re.search(r"^## Migrating from karpenter\.tf.*?(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
-    assert section, "README.md has no section '## Migrating from karpenter.tf'"
-    block = re.search(r"^([ \t]*)```yaml\n(.*?)^\1```", section.group(0), flags=re.MULTILINE | re.DOTALL)
-    assert block, "the README's migration section has no ```yaml block"
+def guide_migration_block() -> dict[str, Any]:
+    """The YAML of the guide's step 3 ("Write a config"): the test uses what users are told to write."""
+    text = GUIDE.read_text()
+    step = re.search(r"^3\. \*\*Write a config\*\*.*?(?=^4\. )", text, flags=re.MULTILINE | re.DOTALL)
+    assert step, f"{GUIDE.relative_to(ROOT)} has no step '3. **Write a config**'"
+    block = re.search(r"^([ \t]*)```yaml\n(.*?)^\1```", step.group(0), flags=re.MULTILINE | re.DOTALL)
+    assert block, "the guide's step 3 has no ```yaml block"
     data = yaml.safe_load(textwrap.dedent(block.group(2)))
     assert set(data) == {"names", "adoption", "system_node_group"}, sorted(data)
     return data
 
 
 def adoption_config(moto: MotoHarness, *, adopt: bool) -> KarpenterConfig:
-    """The example config pointed at moto, its state in `state/`; with the README's block when `adopt`."""
+    """The example config pointed at moto, its state in `state/`; with the guide's block when `adopt`."""
     data = roundtrip_config(moto, CLUSTER)  # endpoints at moto, the thumbprint the HCL gets too
     data["backend"] = {"type": "local", "directory": STATE_DIR}
-    block = readme_migration_block()
+    block = guide_migration_block()
     # Labels as the seed's node group has them, in both plans (a label change is in place anyway).
     data["system_node_group"] = {**data["system_node_group"], **block["system_node_group"]}
     if adopt:
@@ -383,7 +384,7 @@ def test_plans_left_the_state_as_the_hcl_wrote_it(adoption: Adoption) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The negative control: without the README's names and moved blocks the same plan is destructive
+# The negative control: without the guide's names and moved blocks the same plan is destructive
 
 
 def test_without_names_and_adoption_the_plan_replaces_and_destroys(adoption: Adoption) -> None:

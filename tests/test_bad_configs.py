@@ -395,6 +395,97 @@ CASES: tuple[Case, ...] = (
         "greater than or equal to 60",
         (put("karpenter.helm_timeout_seconds", 30),),
     ),
+    # -- extension points: extra chart values, permissions boundary, extra controller statements, extra tags ----
+    Case(
+        "helm-values-override-what-infra-wires",
+        "karpenter.helm_values.settings.clusterEndpoint",
+        "'https://elsewhere.example.com'",
+        "a value this app does not wire",
+        (put("karpenter.helm_values", {"settings": {"clusterEndpoint": "https://elsewhere.example.com"}}),),
+        extra=("set by the infra stack",),
+    ),
+    Case(
+        "helm-values-replace-a-wired-map",
+        "karpenter.helm_values.serviceAccount",
+        "'karpenter'",
+        "a map of the other values",
+        (put("karpenter.helm_values", {"serviceAccount": "karpenter"}),),
+        extra=("serviceAccount.name",),
+    ),
+    Case(
+        "helm-values-set-what-a-config-key-sets",
+        "karpenter.helm_values.replicas",
+        "3",
+        "a value this app does not wire",
+        (put("karpenter.helm_values", {"replicas": 3}),),
+        extra=("karpenter.replicas",),
+    ),
+    Case(
+        "helm-values-not-in-the-chart",
+        "karpenter.helm_values.webhook",
+        "{'enabled': True}",
+        "allowed: one of additionalAnnotations",
+        (from_example("aws-2026-eks-1.14.1"), put("karpenter.helm_values", {"webhook": {"enabled": True}})),
+        extra=("not a value of the karpenter chart 1.14.1",),
+    ),
+    Case(
+        "permissions-boundary-not-a-policy",
+        "iam.permissions_boundary",
+        "'arn:aws:iam::123456789012:role/boundary'",
+        "an IAM managed policy ARN",
+        (put("iam.permissions_boundary", "arn:aws:iam::123456789012:role/boundary"),),
+    ),
+    Case(
+        "permissions-boundary-other-partition",
+        "iam.permissions_boundary",
+        "'arn:aws-cn:iam::123456789012:policy/boundary'",
+        "allowed: an arn:aws:iam:: policy ARN",
+        (put("iam.permissions_boundary", "arn:aws-cn:iam::123456789012:policy/boundary"),),
+    ),
+    Case(
+        "controller-statement-without-resource",
+        "iam.controller_policy_statements[0]",
+        "a statement with Effect, Action",
+        "allowed: Resource",
+        (put("iam.controller_policy_statements", [{"Effect": "Allow", "Action": "ssm:GetParameter"}]),),
+    ),
+    Case(
+        "controller-statement-with-a-principal",
+        "iam.controller_policy_statements[0].Principal",
+        "'Principal'",
+        "allowed keys here: Action, Condition, Effect, NotAction, NotResource, Resource, Sid",
+        (put("iam.controller_policy_statements", [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principal": "*"}]),),
+    ),
+    Case(
+        "controller-statements-over-iam-size",
+        "iam.controller_policy_statements",
+        "'100 statements'",
+        "allowed: fewer or shorter statements",
+        (
+            put(
+                "iam.controller_policy_statements",
+                [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::bucket-{i:04d}/some/long/prefix/*"}
+                    for i in range(100)
+                ],
+            ),
+        ),
+        extra=("IAM allows 6144",),
+    ),
+    Case(
+        "extra-tags-reserved-key",
+        "extra_tags.controller_role",
+        "['karpenter-cdktf/release']",
+        "allowed: other keys",
+        (put("extra_tags.controller_role", {"karpenter-cdktf/release": "1.14.1"}),),
+    ),
+    Case(
+        "extra-tags-over-aws-limit",
+        "extra_tags.node_role",
+        "'50 tags'",
+        "allowed: at most 50 keys in `tags` and extra_tags.node_role together",
+        (put("extra_tags.node_role", {f"team-{i}": "x" for i in range(50)}),),
+    ),
     # -- controller identity (README, "Controller identity: IRSA or EKS Pod Identity") ---------------------
     Case(
         "identity-unknown",

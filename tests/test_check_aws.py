@@ -398,7 +398,7 @@ def test_every_check_passes_on_what_the_infra_stack_creates(account, outdir):
         "eks cluster",
         "eks support calendar",
         "controller role trust (IRSA)",
-        f"controller policy {names.controller_policy}",
+        f"controller policy {names.controller_policy('-karpenter-controller')}",
         "node role",
         "node role access entry",
         "interruption queue",
@@ -413,7 +413,10 @@ def test_every_check_passes_on_what_the_infra_stack_creates(account, outdir):
     assert by_status(results, "SKIP") == {"cluster checks": Result("cluster checks", "SKIP", "skipped (--no-cluster)")}
     passed = by_status(results, "PASS")
     assert "3 subnets in us-east-1a, us-east-1b, us-east-1c" in passed["node class default: subnets"].detail
-    assert "document equals the synthesized one" in passed[f"controller policy {names.controller_policy}"].detail
+    assert (
+        "document equals the synthesized one"
+        in passed[f"controller policy {names.controller_policy('-karpenter-controller')}"].detail
+    )
     assert "system:serviceaccount:karpenter:karpenter" in passed["controller role trust (IRSA)"].detail
 
 
@@ -484,7 +487,7 @@ def test_detached_controller_policy(account, outdir):
     arn = account.controller_policy_arns[0]
     account.client("iam").detach_role_policy(RoleName=names.controller_role, PolicyArn=arn)
     failure = only_failure(run(account, outdir))
-    assert failure.check == f"controller policy {names.controller_policy}"
+    assert failure.check == f"controller policy {names.controller_policy('-karpenter-controller')}"
     assert failure.detail == f"exists but is not attached to {names.controller_role}"
     assert f"aws iam attach-role-policy --role-name {names.controller_role} --policy-arn {arn}" in failure.fix
 

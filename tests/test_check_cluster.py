@@ -56,6 +56,7 @@ from karpenter_check.scale_test import (
 from karpenter_check.synthesized import Synthesized, UnresolvedReference, reference_values, resolve, unescape
 from karpenter_model.documents.iam import irsa_trust_policy
 from karpenter_model.documents.interruption import queue_policy
+from karpenter_model.releases import PROFILES
 from tests.conftest import make_config, require
 
 ENDPOINT = "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com"
@@ -192,7 +193,10 @@ def test_typed_models_serialize_to_the_json_shapes_the_checks_read():
     typed = V1Deployment.from_dict(deployment())
     as_json = ApiClient().sanitize_for_serialization(typed)
     assert as_json["status"]["readyReplicas"] == 1 and as_json["spec"]["selector"]["matchLabels"]
-    assert deployment_result(as_json, namespace="karpenter", name="karpenter", version="0.37.2", stack="chart").status == "PASS"
+    assert (
+        deployment_result(as_json, namespace="karpenter", name="karpenter", release=PROFILES["0.37.2"], stack="chart").status
+        == "PASS"
+    )
 
 
 # -- each judgement ---------------------------------------------------------------------------------
@@ -206,16 +210,18 @@ def test_image_tags():
 
 
 def test_deployment():
-    ok = deployment_result(deployment(), namespace="karpenter", name="karpenter", version="0.37.2", stack="chart")
+    ok = deployment_result(deployment(), namespace="karpenter", name="karpenter", release=PROFILES["0.37.2"], stack="chart")
     assert ok.status == "PASS" and "image tag 0.37.2" in ok.detail
-    other = deployment_result(deployment("0.37.8"), namespace="karpenter", name="karpenter", version="0.37.2", stack="chart")
+    other = deployment_result(
+        deployment("0.37.8"), namespace="karpenter", name="karpenter", release=PROFILES["0.37.2"], stack="chart"
+    )
     assert other.status == "FAIL" and "is not the configured release 0.37.2" in other.detail
     down = deployment_result(
-        deployment(available=False, ready=0), namespace="karpenter", name="karpenter", version="0.37.2", stack="chart"
+        deployment(available=False, ready=0), namespace="karpenter", name="karpenter", release=PROFILES["0.37.2"], stack="chart"
     )
     assert down.status == "FAIL" and "MinimumReplicasUnavailable" in down.detail and "0/1 replicas ready" in down.detail
     assert "kubectl -n karpenter describe deployment karpenter" in down.fix
-    missing = deployment_result(None, namespace="karpenter", name="karpenter", version="0.37.2", stack="prod-chart")
+    missing = deployment_result(None, namespace="karpenter", name="karpenter", release=PROFILES["0.37.2"], stack="prod-chart")
     assert missing.status == "FAIL" and missing.fix == "npx cdktf deploy prod-chart"
 
 
@@ -272,16 +278,16 @@ def test_node_classes():
 
 def test_node_pools_v1beta1_have_no_conditions():
     assert (
-        node_pool_result("default", node_pool(), api_version="v1beta1", class_ready={"default": True}, stack="chart").status
+        node_pool_result("default", node_pool(), release=PROFILES["0.37.2"], class_ready={"default": True}, stack="chart").status
         == "PASS"
     )
-    waiting = node_pool_result("default", node_pool(), api_version="v1beta1", class_ready={"default": False}, stack="chart")
+    waiting = node_pool_result("default", node_pool(), release=PROFILES["0.37.2"], class_ready={"default": False}, stack="chart")
     assert waiting.status == "FAIL" and waiting.fix == "see the 'EC2NodeClass default' row"
 
 
 def test_node_pools_v1():
     ready = node_pool("default", "default", true("ValidationSucceeded"), true("NodeClassReady"), true("Ready"))
-    assert node_pool_result("default", ready, api_version="v1", class_ready={}, stack="chart").status == "PASS"
+    assert node_pool_result("default", ready, release=PROFILES["1.0.14"], class_ready={}, stack="chart").status == "PASS"
     blocked = node_pool(
         "default",
         "default",
@@ -289,7 +295,7 @@ def test_node_pools_v1():
         false("NodeClassReady", "NodeClassNotReady", "EC2NodeClass not ready"),
         false("Ready", "UnhealthyDependents", ""),
     )
-    result = node_pool_result("default", blocked, api_version="v1", class_ready={}, stack="chart")
+    result = node_pool_result("default", blocked, release=PROFILES["1.0.14"], class_ready={}, stack="chart")
     assert result.status == "FAIL" and "NodeClassReady=False" in result.detail and "EC2NodeClass default" in result.fix
 
 
@@ -557,7 +563,7 @@ def test_scale_test_times_a_node_and_removes_everything():
         },
         {"metadata": {"name": "inflate-1", "namespace": NAMESPACE}},
     ]
-    result = ScaleTest(kube, api_version="v1beta1", timeout=300, clock=clock, sleep=clock.sleep).run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"], timeout=300, clock=clock, sleep=clock.sleep).run()
     assert result.status == "PASS", result
     assert (
         "NodeClaim default-x7k2p (t3.xlarge, us-east-1b, spot) Ready 10 s after the pod was created (1000m CPU)" in result.detail
@@ -587,7 +593,7 @@ def test_scale_test_timeout_still_cleans_up_and_leaves_busy_nodes():
 
     kube.on_poll = controller
     kube.node_pods["ip-1"] = [{"metadata": {"name": "web-1", "namespace": "shop"}, "status": {"phase": "Running"}}]
-    result = ScaleTest(kube, api_version="v1beta1", timeout=60, clock=clock, sleep=clock.sleep).run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"], timeout=60, clock=clock, sleep=clock.sleep).run()
     assert result.status == "FAIL"
     assert "not Ready within 60 s" in result.detail and "Registered=False" in result.detail
     assert "left NodeClaim default-slow: it now runs 1 other pods" in result.detail
@@ -597,7 +603,7 @@ def test_scale_test_timeout_still_cleans_up_and_leaves_busy_nodes():
 def test_scale_test_refuses_a_namespace_it_did_not_make():
     kube = FakeKube()
     kube.namespaces[NAMESPACE] = {"metadata": {"name": NAMESPACE, "labels": {"team": "someone"}}}
-    result = ScaleTest(kube, api_version="v1beta1").run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"]).run()
     assert result.status == "FAIL" and "was not made by this check" in result.detail and kube.calls == []
 
 
@@ -608,7 +614,7 @@ def test_scale_test_cleans_up_on_an_api_error():
         raise RuntimeError("admission webhook denied the request")
 
     kube.create_deployment = lambda namespace, body: broken(body)  # type: ignore[method-assign]
-    result = ScaleTest(kube, api_version="v1beta1", clock=clock, sleep=clock.sleep).run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"], clock=clock, sleep=clock.sleep).run()
     assert result.status == "FAIL" and "admission webhook denied" in result.detail
     assert kube.calls == [f"create namespace/{NAMESPACE}", f"delete namespace/{NAMESPACE}"]
 
@@ -628,7 +634,7 @@ def test_scale_test_cleans_up_when_interrupted_by_a_signal():
 
     kube.on_poll = controller
     before = signal.getsignal(signal.SIGTERM)
-    result = ScaleTest(kube, api_version="v1beta1", timeout=300, clock=clock, sleep=sleep_then_signal).run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"], timeout=300, clock=clock, sleep=sleep_then_signal).run()
     assert result.status == "FAIL" and result.detail.startswith("interrupted by SIGTERM")
     assert f"delete namespace/{NAMESPACE}" in kube.calls and "delete nodeclaims/default-new" in kube.calls
     assert signal.getsignal(signal.SIGTERM) is before  # handlers restored
@@ -651,7 +657,7 @@ def test_a_signal_during_cleanup_does_not_stop_it():
         delete_namespace(name)
 
     kube.delete_namespace = impatient_delete  # type: ignore[method-assign]
-    result = ScaleTest(kube, api_version="v1beta1", clock=clock, sleep=clock.sleep, log=logged.append).run()
+    result = ScaleTest(kube, release=PROFILES["0.37.2"], clock=clock, sleep=clock.sleep, log=logged.append).run()
     assert result.status == "PASS" and "NodeClaim default-new deleted" in result.detail
     assert logged[-1].startswith("SIGINT: still cleaning up")
 

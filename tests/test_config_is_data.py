@@ -45,8 +45,15 @@ def bases() -> list[dict[str, Any]]:
     example["oidc"] = {"thumbprints": [THUMBPRINT]}  # the tls provider is not in the mirror; validate needs only aws
     example["aws"] = {"endpoints": {"sts": "http://127.0.0.1:5000"}}
     example["adoption"] = {"imports": {"aws_iam_role.karpenter_node": "existing-node-role"}}
+    # Extra controller statements in each of IAM's forms: a list or a single string, Action or NotAction.
+    listed = {"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": ["*"], "Condition": {"StringLike": {"a:b": ["c"]}}}
+    single = {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*", "Condition": {"StringLike": {"a:b": "c"}}}
+    negated = {"Effect": "Deny", "NotAction": ["ssm:GetParameter"], "NotResource": ["*"]}
+    example["iam"] = {"controller_policy_statements": [listed]}
     s3 = {**example, "backend": {"type": "s3", "bucket": "state-bucket", "region": "us-east-1", "kms_key_id": "alias/state"}}
+    s3["iam"] = {"controller_policy_statements": [negated]}
     cloud = {**example, "backend": {"type": "cloud", "organization": "platform", "project": "karpenter"}}
+    cloud["iam"] = {"controller_policy_statements": [single]}
     return [example, s3, cloud]
 
 
@@ -75,7 +82,9 @@ def string_locations(annotation: Any, path: tuple[str, ...] = ()) -> list[Locati
         return [Location(path)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [
-            loc for name, field in annotation.model_fields.items() for loc in string_locations(field.annotation, (*path, name))
+            loc
+            for name, field in annotation.model_fields.items()
+            for loc in string_locations(field.annotation, (*path, field.alias or name))
         ]
     if origin in (Union, UnionType):
         found: list[Location] = []
@@ -92,7 +101,9 @@ def string_locations(annotation: Any, path: tuple[str, ...] = ()) -> list[Locati
     if origin is Literal or annotation in (int, bool, float, type(None)):
         return []
     if annotation is Any:
-        return []  # free-form documents (node class / pool specs) are walked through their CRD schema below
+        # Free-form documents: node class / pool specs are walked through their CRD schema below, and
+        # karpenter.helm_values by test_extra_helm_values_reach_the_chart_only_as_literals.
+        return []
     raise AssertionError(f"{'.'.join(path)}: the walk does not know the type {annotation!r}; teach it")
 
 
@@ -170,6 +181,21 @@ def outcomes() -> list[Outcome]:
 def test_the_walk_finds_the_free_text_fields(outcomes):
     found = {str(o.location) for o in outcomes}
     assert {"tags.* (key)", "tags.*", "aws.endpoints.*", "adoption.imports.*", "backend.kms_key_id", "backend.project"} <= found
+
+
+def test_extra_helm_values_reach_the_chart_only_as_literals(synth_config):
+    """`karpenter.helm_values` is free-form (any value the chart has): payloads in its keys and values, at any depth."""
+    data = bases()[0]
+    data["karpenter"]["helm_values"] = {
+        "podLabels": {payload(1): payload(2)},
+        "settings": {"featureGates": {"spotToSpotConsolidation": True}, "reservedENIs": payload(3)},
+        "additionalAnnotations": {"note": f"https://example.com/{payload(4)}"},
+    }
+    values = synth_config(KarpenterConfig.model_validate(data))["chart"]["resource"]["helm_release"]["karpenter"]["values"]
+    strings = strings_in(values)
+    for n in (1, 2, 3, 4):
+        assert any(literal(payload(n)) in s for s in strings), n
+    assert [s for s in strings if LIVE.search(s)] == []
 
 
 def strings_in(value: Any) -> list[str]:

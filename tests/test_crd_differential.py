@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from karpenter_model.crd_validation import validator
+from karpenter_model.releases import PROFILES
 
 CASES_DIR = Path(__file__).resolve().parent / "crd_cases"
 RELEASES = ("0.37.2", "0.37.8", "1.0.14", "1.14.1")
@@ -62,7 +63,7 @@ def manifest(case: dict[str, Any], release: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def validator_for() -> Callable[[str, str], Any]:
-    return validator
+    return lambda release, kind: validator(PROFILES[release], kind)
 
 
 def describe(case: dict[str, Any], release: str, violations: list[Any]) -> str:

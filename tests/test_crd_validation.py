@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from karpenter_model.crd_validation import UNEVALUATED, CrdValidator, Violation, _cel, _golang, load_crd, validator
+from karpenter_model.releases import PROFILES
 
 RELEASES = ["0.37.2", "0.37.8", "1.0.14", "1.14.1"]
 KINDS = ["NodePool", "EC2NodeClass"]
@@ -62,7 +63,7 @@ def template_spec(pool: dict[str, Any]) -> dict[str, Any]:
 
 
 def errors(obj: dict[str, Any], release: str = "0.37.2") -> list[Violation]:
-    return validator(release, obj["kind"]).validate(obj)
+    return validator(PROFILES[release], obj["kind"]).validate(obj)
 
 
 def messages(obj: dict[str, Any], release: str = "0.37.2", origin: str | None = None) -> list[str]:
@@ -80,14 +81,14 @@ def all_versions() -> list[tuple[str, str, str]]:
     out = []
     for release in RELEASES:
         for kind in KINDS:
-            crd = load_crd(release, kind)
+            crd = load_crd(PROFILES[release], kind)
             out += [(release, kind, v["name"]) for v in crd["spec"]["versions"]]
     return out
 
 
 @pytest.mark.parametrize(("release", "kind", "version"), all_versions())
 def test_every_rule_of_every_served_version_compiles(release: str, kind: str, version: str) -> None:
-    crd = load_crd(release, kind)
+    crd = load_crd(PROFILES[release], kind)
     checker = CrdValidator(crd, version)
     assert checker.rules, "every NodePool/EC2NodeClass version carries CEL rules"
     assert [(r.source, r.unsupported) for r in checker.rules if r.unsupported or r.program is None] == []
@@ -97,9 +98,9 @@ def test_every_rule_of_every_served_version_compiles(release: str, kind: str, ve
 @pytest.mark.parametrize("release", RELEASES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_validator_picks_the_stored_version_and_minimal_objects_pass(release: str, kind: str) -> None:
-    checker = validator(release, kind)
+    checker = validator(PROFILES[release], kind)
     assert checker.api_version == f"{GROUPS[kind]}/{STORED[release]}"
-    assert validator(release, kind) is checker  # cached
+    assert validator(PROFILES[release], kind) is checker  # cached
     obj = node_pool(release) if kind == "NodePool" else node_class(release)
     assert checker.validate(obj) == []
 
@@ -107,16 +108,14 @@ def test_validator_picks_the_stored_version_and_minimal_objects_pass(release: st
 def test_nothing_is_left_unevaluated() -> None:
     for release in RELEASES:
         for kind in KINDS:
-            validator(release, kind)
+            validator(PROFILES[release], kind)
     assert UNEVALUATED == []
 
 
-def test_unknown_release_or_kind_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no CRDs"):
-        validator("9.9.9", "NodePool")
+def test_a_kind_the_release_does_not_ship_is_an_error() -> None:
     with pytest.raises(ValueError, match="no CRD for kind"):
-        validator("0.37.2", "NodeOverlay")
-    assert validator("1.14.1", "NodeOverlay").api_version == "karpenter.sh/v1alpha1"
+        validator(PROFILES["0.37.2"], "NodeOverlay")
+    assert validator(PROFILES["1.14.1"], "NodeOverlay").api_version == "karpenter.sh/v1alpha1"
 
 
 # --- CEL engine: Kubernetes library semantics -------------------------------------------------------
@@ -156,7 +155,7 @@ def test_all_is_false_when_any_element_is_false_even_if_another_errors() -> None
 
 
 def test_transition_rules_are_skipped_on_create() -> None:
-    checker = validator("1.14.1", "NodePool")
+    checker = validator(PROFILES["1.14.1"], "NodePool")
     transition = [r for r in checker.rules if r.uses_old_self]
     assert transition and all(not r.optional_old_self for r in transition)
     assert errors(node_pool("1.14.1", replicas=2), "1.14.1") == []
@@ -196,13 +195,13 @@ def test_v1_policy_name_is_not_a_v1beta1_value() -> None:
 
 
 def test_defaults_as_the_api_server_stores_them() -> None:
-    stored = validator("0.37.2", "NodePool").with_defaults(node_pool())
+    stored = validator(PROFILES["0.37.2"], "NodePool").with_defaults(node_pool())
     assert stored["spec"]["disruption"] == {
         "consolidationPolicy": "WhenUnderutilized",
         "expireAfter": "720h",
         "budgets": [{"nodes": "10%"}],
     }
-    stored = validator("1.0.14", "NodePool").with_defaults(node_pool("1.0.14", disruption={"consolidateAfter": "5m"}))
+    stored = validator(PROFILES["1.0.14"], "NodePool").with_defaults(node_pool("1.0.14", disruption={"consolidateAfter": "5m"}))
     assert stored["spec"]["disruption"] == {
         "consolidateAfter": "5m",
         "consolidationPolicy": "WhenEmptyOrUnderutilized",
@@ -214,7 +213,7 @@ def test_defaults_as_the_api_server_stores_them() -> None:
 
 def test_a_defaulted_object_keeps_its_own_default_over_its_fields_defaults() -> None:
     """1.0.14 v1beta1 EC2NodeClass: metadataOptions defaults to hop limit 1, its field to 2."""
-    crd = load_crd("1.0.14", "EC2NodeClass")
+    crd = load_crd(PROFILES["1.0.14"], "EC2NodeClass")
     checker = CrdValidator(crd, "v1beta1")
     obj = node_class("0.37.2")
     assert checker.with_defaults(obj)["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == 1
@@ -275,6 +274,14 @@ def test_dotted_node_pool_name_is_valid_and_bad_names_are_not() -> None:
     assert violation.path == ("metadata", "name") and "RFC 1123 subdomain" in violation.message
     long = errors(node_pool(name="a" * 64))
     assert [(v.origin, "karpenter.sh/nodepool" in v.message) for v in long] == [("controller", True)]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_node_class_name_is_a_label_value_from_1_1(release: str) -> None:
+    """From 1.1 NodeClaims carry their EC2NodeClass's name as the karpenter.k8s.aws/ec2nodeclass label (1.14.1 here)."""
+    found = [(v.origin, v.path) for v in errors(node_class(release, name="a" * 64), release)]
+    assert found == ([("controller", ("metadata", "name"))] if release == "1.14.1" else [])
+    assert errors(node_class(release, name="team.batch"), release) == []
 
 
 def test_namespace_is_forbidden_on_cluster_scoped_kinds() -> None:
@@ -407,7 +414,7 @@ def test_validation_does_not_mutate_its_input() -> None:
     pool = node_pool(disruption={"consolidateAfter": "30s"}, typo=1)
     before = copy.deepcopy(pool)
     errors(pool)
-    validator("0.37.2", "NodePool").with_defaults(pool)
+    validator(PROFILES["0.37.2"], "NodePool").with_defaults(pool)
     assert pool == before
 
 

@@ -22,6 +22,10 @@ PATTERNS = {
 # One text each pattern accepts.
 SAMPLES = {
     "EKS_CLUSTER_NAME": "aws-2026-eks",
+    "IAM_POLICY_ARN": "arn:aws:iam::123456789012:policy/platform/role-boundary",
+    "IAM_ACTION": "ssm:GetParameter",
+    "IAM_STATEMENT_ID": "ReadPlatformAmiParameters",
+    "IAM_RESOURCE": "arn:aws:ssm:us-east-1:123456789012:parameter/platform/ami/x",
     "EKS_NODEGROUP_NAME": "blue_system-1",
     "EC2_INSTANCE_TYPE": "m7i-flex.large",
     "IAM_ROLE_NAME": "blue+role=a,b.c@d_e-f",

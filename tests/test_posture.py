@@ -22,10 +22,9 @@ from karpenter_model.posture import (
     apply_acceptances,
     covers,
     findings,
-    recommended_hop_limit,
     rules_table,
 )
-from karpenter_model.releases import DATA, PROFILES
+from karpenter_model.releases import DATA, EC2_DEFAULT_HOP_LIMIT, PROFILES, lowest_default_hop_limit
 from tests.conftest import example_data
 
 V1BETA1, V1 = PROFILES["0.37.2"], PROFILES["1.0.14"]
@@ -209,9 +208,9 @@ def test_imds_defaults_come_from_the_crd():
 
 @pytest.mark.parametrize("version", sorted(PROFILES))
 def test_hop_limit_is_the_releases_crd_default(version):
-    # The brief guessed 2 for v1beta1; every shipped CRD (0.37.2 included) says 1.
-    assert recommended_hop_limit(version) == 1
+    # The brief guessed 2 for v1beta1; every shipped CRD (0.37.2 included) says 1 for v1, the lowest of its versions.
     release = PROFILES[version]
+    assert release.recommended_hop_limit == 1
     at_default = node_class(metadataOptions={"httpPutResponseHopLimit": 1})
     assert findings(release, [at_default], [pool()], require_kms_key=False) == []
     two = findings(release, [node_class(metadataOptions={"httpPutResponseHopLimit": 2})], [pool()], require_kms_key=False)
@@ -219,8 +218,12 @@ def test_hop_limit_is_the_releases_crd_default(version):
     assert "accept the finding" in two[0].fix and "httpPutResponseHopLimit: 1" in two[0].fix
 
 
-def test_hop_limit_of_a_release_without_data_is_ec2s_default():
-    assert recommended_hop_limit("9.9.9") == 1
+def test_hop_limit_of_a_crd_without_a_default_is_ec2s_default():
+    crd = yaml.safe_load((DATA / "1.14.1" / "crds" / "karpenter.k8s.aws_ec2nodeclasses.yaml").read_text())
+    for served in crd["spec"]["versions"]:
+        served["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["metadataOptions"].pop("default")
+    # The EC2 API reference, InstanceMetadataOptionsRequest: HttpPutResponseHopLimit defaults to 1.
+    assert lowest_default_hop_limit(crd) == EC2_DEFAULT_HOP_LIMIT == 1
 
 
 def test_encryption():

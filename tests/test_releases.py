@@ -6,6 +6,7 @@ so a mistake in the app's template reader cannot hide itself.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -19,7 +20,6 @@ from pydantic import ValidationError
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.helm_values import controller_values, crd_chart_values
 from karpenter_model.documents.iam import (
-    MANAGED_POLICY_MAX_CHARACTERS,
     PolicyValues,
     controller_policies,
     managed_policies,
@@ -27,7 +27,15 @@ from karpenter_model.documents.iam import (
     node_role_policy_arns,
     policy_size,
 )
-from karpenter_model.releases import DATA, PROFILES, ReleaseProfile, release_for_kubernetes
+from karpenter_model.limits import IAM_MANAGED_POLICY_MAX_CHARACTERS
+from karpenter_model.releases import (
+    DATA,
+    NODE_CLASS_GROUP,
+    NODE_POOL_GROUP,
+    PROFILES,
+    ReleaseProfile,
+    release_for_kubernetes,
+)
 from tests.conftest import EXAMPLES, reference
 
 LITERAL = {
@@ -116,7 +124,7 @@ def test_every_managed_policy_fits_iams_size_limit_whatever_the_cluster_name(ver
     """Cluster names run to 100 characters (EKS); upstream's one-policy releases outgrow 6,144 well before that."""
     profile, values = PROFILES[version], longest_values("c" * length)
     fitted = managed_policies(profile, values, values)
-    assert all(policy_size(document) <= MANAGED_POLICY_MAX_CHARACTERS for document in fitted.values())
+    assert all(policy_size(document) <= IAM_MANAGED_POLICY_MAX_CHARACTERS for document in fitted.values())
     statements = [s for document in fitted.values() for s in document["Statement"]]
     assert statements == [s for document in controller_policies(profile, values).values() for s in document["Statement"]]
 
@@ -126,7 +134,8 @@ def test_a_policy_is_only_split_when_it_must_be():
     short, long = longest_values("blue"), longest_values("c" * 100)
     assert [n.address for n in managed_policies(profile, short, short)] == ["karpenter_controller"]
     assert (
-        policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))]) > MANAGED_POLICY_MAX_CHARACTERS
+        policy_size(controller_policies(profile, long)[next(iter(profile.controller_policies))])
+        > IAM_MANAGED_POLICY_MAX_CHARACTERS
     )
     assert [n.address for n in managed_policies(profile, long, long)] == ["karpenter_controller", "karpenter_controller_2"]
 
@@ -295,40 +304,169 @@ def test_conversion_webhook_names_the_controllers_namespace_service_and_port(ver
     assert values["webhook"] == {"enabled": True, "port": 8443}
 
 
+def test_charts_are_where_upstream_installs_them_from():
+    """Upstream's install commands: v1-migration.md installs both charts of 0.37.x and 1.0.x, each upgrade guide its karpenter-crd."""
+    migration = (reference("1.0.14") / "v1-migration.md").read_text()
+    for profile in PROFILES.values():
+        guide = reference(profile.version) / "upgrade-guide.md"
+        guides = migration + (guide.read_text() if guide.is_file() else "")
+        assert f" {profile.chart_repository}/{profile.controller_chart} --version" in migration
+        assert f" {profile.chart_repository}/{profile.crd_chart} --version" in guides
+
+
+@pytest.mark.parametrize("version", RELEASES)
+def test_node_pools_report_conditions_from_v1(version):
+    """v1beta1's NodePool status has `resources` only; v1's adds `conditions` (the cluster checks judge readiness by them)."""
+    profile = PROFILES[version]
+    assert profile.node_pool_reports_conditions is (profile.api_version == "v1")
+
+
 def test_an_unknown_release_names_the_allowed_ones():
     with pytest.raises(ValidationError) as caught:
         config_of("0.37.2", version="0.36.0")
     assert "allowed: " + ", ".join(repr(v) for v in PROFILES) in str(caught.value)
 
 
-def test_profiles_are_data_only():
-    """A release is its data directory plus one profile: no code outside the profiles names a release (docstrings may)."""
-    import ast
+# -- release facts stay in the profiles ---------------------------------------------------------------
 
+# Where release facts must not appear (besides main.py); karpenter_model/releases/ is where they live.
+GUARDED_PACKAGES = ("karpenter_model", "karpenter_constructs", "stacks", "karpenter_check")
+VERSION = re.compile(r"v?\d+\.\d+(?:\.\d+)?")
+# A version inside text: not part of a longer dotted or alphanumeric word; `.x` (a release line) is part of it.
+# The word before it, and an optional comparison operator, name what it is the version of.
+VERSION_IN_TEXT = re.compile(
+    r"(?:\b(?P<product>[A-Za-z][\w-]*)\s*(?:[<>=!~]=?\s*)?)?(?<![\w.])v?(?P<version>\d+(?:\.\d+)+)(?:\.x)?(?!\w)"
+)
+OTHER_PRODUCTS = {"terraform", "kubernetes", "k8s", "eks", "yaml", "node", "python", "cdktf", "helm", "go"}
+RELEASE_LINES = set(PROFILES) | {profile.minor for profile in PROFILES.values()}
+PROFILE_STRINGS = {NODE_POOL_GROUP, NODE_CLASS_GROUP} | {profile.chart_repository for profile in PROFILES.values()}
+ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _version_in_text(text: str) -> str | None:
+    """A Karpenter release or release line named in text (see release_facts), or None."""
+    for found in VERSION_IN_TEXT.finditer(text):
+        product, version = (found["product"] or "").lower(), found["version"]
+        if product in OTHER_PRODUCTS:
+            continue
+        if version in RELEASE_LINES or re.fullmatch(r"[01]\.\d+\.\d+", version) or product == "karpenter":
+            return version
+    return None
+
+
+def _versionish(node: ast.expr) -> bool:
+    """An expression that holds or computes a version: a version string, an int tuple such as (1, 1),
+    a `.split(".")`, or a name, attribute or function whose name says version."""
+    for part in ast.walk(node):
+        name = part.id if isinstance(part, ast.Name) else part.attr if isinstance(part, ast.Attribute) else ""
+        if (
+            (isinstance(part, ast.Constant) and isinstance(part.value, str) and VERSION.fullmatch(part.value))
+            or (
+                isinstance(part, (ast.Tuple, ast.List))
+                and len(part.elts) > 1
+                and all(isinstance(e, ast.Constant) and type(e.value) is int for e in part.elts)
+            )
+            or (
+                isinstance(part, ast.Call)
+                and isinstance(part.func, ast.Attribute)
+                and part.func.attr == "split"
+                and any(isinstance(a, ast.Constant) and a.value == "." for a in part.args)
+            )
+            or "version" in name.lower()
+        ):
+            return True
+    return False
+
+
+def release_facts(source: str) -> list[str]:
+    """`<line>: <what>` for every release fact in a module's source, which belongs in a profile instead.
+
+    The rule, for every module outside karpenter_model/releases/:
+    - a string that is a version, whole: `v?N.N` or `v?N.N.N` ("0.37", "1.1", "v1.0.14", and also a
+      Kubernetes minor such as "1.32": the supported minors are release data too);
+    - a string that names a Karpenter release in text: one of the profiles' releases or release lines
+      ("as in 0.37", "1.0.x"), any three-part 0.x or 1.x release ("1.9.4"), or any version right
+      after the word Karpenter ("Karpenter 1.1");
+    - a dict literal keyed by such version strings (a table per release);
+    - an ordering comparison (<, <=, >, >=) of a version: a version string, an int tuple such as
+      (1, 1), anything computed with `.split(".")`, or a name or call whose name says version
+      (`version >= "1.1"`, `tuple(int(p) for p in v.split("."))[:2] >= (1, 1)`, `_version_key(a) < b`);
+    - a string equal to a fact the releases module holds: the API groups, the chart repository.
+    Exempt: docstrings (they explain with examples); a version right after the name of another product
+    ("Terraform >= 1.10", "YAML 1.1", "Kubernetes 1.31"); versions inside a longer word, such as an AMI
+    name ("amazon-eks-node-1.30-v*") or an image tag ("pause:3.7"); equality with a Kubernetes API
+    version ("v1beta1" is not a version here: it has no dot).
+    """
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and any(
+            isinstance(key, ast.Constant) and isinstance(key.value, str) and VERSION.fullmatch(key.value) for key in node.keys
+        ):
+            found.append((node.lineno, "a table keyed by release"))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ORDERING) for op in node.ops):
+            if any(_versionish(operand) for operand in (node.left, *node.comparators)):
+                found.append((node.lineno, f"a version comparison: {ast.unparse(node)}"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if VERSION.fullmatch(node.value):
+                found.append((node.lineno, f"a version literal {node.value!r}"))
+            elif node.value in PROFILE_STRINGS:
+                found.append((node.lineno, f"{node.value!r}, which karpenter_model.releases holds"))
+            elif (version := _version_in_text(node.value)) is not None:
+                found.append((node.lineno, f"release {version} named in {node.value[:60]!r}"))
+    return [f"{line}: {what}" for line, what in sorted(found)]
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ('if config.karpenter.version >= "1.1":\n    pass\n', ["1: a version comparison", "1: a version literal '1.1'"]),
+        ('newer = tuple(int(p) for p in release.split(".")[:2]) >= (1, 1)\n', ["1: a version comparison"]),
+        ("if _version_key(a) < _version_key(b):\n    pass\n", ["1: a version comparison"]),
+        ("if release.version < other.version:\n    pass\n", ["1: a version comparison"]),
+        ('TABLE = {"0.37": 1, "1.0": 2, "1.14": 3}\n', ["1: a table keyed by release"] + ["1: a version literal"] * 3),
+        ('X = "0.37.2"\nY = "v1.0.14"\nZ = "1.32"\n', ["1: a version literal", "2: a version literal", "3: a version literal"]),
+        ('m = f"stays off as in 0.37 ({x})"\n', ["1: release 0.37 named in"]),
+        ('m = "a cluster already on 1.0.x"\n', ["1: release 1.0 named in"]),
+        ('m = "patches (1.9.4, 1.14.4)"\n', ["1: release 1.9.4 named in"]),
+        ('m = "Karpenter 1.1 labels claims"\n', ["1: release 1.1 named in"]),
+        ('REPO = "oci://public.ecr.aws/karpenter"\nGROUP = "karpenter.sh"\n', ["1: 'oci://", "2: 'karpenter.sh'"]),
+        ('"""Docstring: from 0.37.2 to 1.0.14, `version >= "1.1"`."""\n', []),
+        ('def f():\n    """Karpenter 1.1 and 0.37.x."""\n', []),
+        ('m = "Terraform >= 1.10, YAML 1.1, a Kubernetes version such as 1.31"\n', []),
+        ('AMI = "amazon-eks-node-1.30-v*"\nIMAGE = "public.ecr.aws/eks-distro/kubernetes/pause:3.7"\n', []),
+        ('if api_version == "v1beta1" and count >= 2 and (a, b) == (1, 1):\n    pass\n', []),
+        ('LABEL = "karpenter.sh/capacity-type"\nif "0" <= c <= "9":\n    pass\n', []),
+    ],
+)
+def test_release_facts_are_caught(source: str, caught: list[str]) -> None:
+    found = release_facts(source)
+    assert len(found) == len(caught), found
+    assert all(line.startswith(prefix) for line, prefix in zip(found, sorted(caught), strict=True)), found
+
+
+def test_profiles_are_data_only():
+    """A release is its data directory plus one profile: outside karpenter_model/releases/ no code
+    names a release, keys a table by one, compares versions, or repeats a fact the releases module
+    holds (the rule: release_facts)."""
     root = Path(__file__).resolve().parent.parent
-    offenders = []
-    for folder in ("karpenter_model", "karpenter_constructs", "stacks"):
-        for path in (root / folder).rglob("*.py"):
-            if path == DATA.parent / "__init__.py":
-                continue
-            tree = ast.parse(path.read_text())
-            docstrings = {
-                id(node.body[0].value)
-                for node in ast.walk(tree)
-                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and node.body
-                and isinstance(node.body[0], ast.Expr)
-                and isinstance(node.body[0].value, ast.Constant)
-            }
-            offenders += [
-                f"{path.relative_to(root)}:{node.lineno}"
-                for node in ast.walk(tree)
-                if isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and id(node) not in docstrings
-                and any(version in node.value for version in PROFILES)
-            ]
-    assert offenders == []
+    paths = [root / "main.py", *(path for package in GUARDED_PACKAGES for path in sorted((root / package).rglob("*.py")))]
+    offenders = [
+        f"{path.relative_to(root)}:{fact}"
+        for path in paths
+        if DATA.parent not in path.parents
+        for fact in release_facts(path.read_text())
+    ]
+    assert len(paths) > 50  # the scan sees the code
+    assert not offenders, "release facts outside karpenter_model/releases/ (ask the profile):\n" + "\n".join(offenders)
 
 
 def test_every_interruption_rule_can_be_renamed_in_config():

@@ -163,7 +163,7 @@ def test_adoption_into_an_unknown_address_stops_synth(tmp_path, subprocesses):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adopt.yaml", "cdktf.out"], "no staging directory left behind"
 
 
-def test_adoption_cannot_move_from_an_address_the_stack_declares():
+def test_adoption_cannot_move_from_an_address_the_stack_declares(tmp_path):
     from karpenter_model.base import ConfigError
     from stacks.app import build_app
 
@@ -172,7 +172,7 @@ def test_adoption_cannot_move_from_an_address_the_stack_declares():
         ConfigError,
         match=r"adoption.moved\['aws_iam_role.karpenter_node'\]: got 'aws_iam_role.karpenter_node' as the old address",
     ):
-        build_app(config, "unused")
+        build_app(config, str(tmp_path))
 
 
 def test_two_moves_to_one_address_are_a_config_error_not_a_javascript_stack():

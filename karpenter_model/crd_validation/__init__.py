@@ -1,7 +1,7 @@
 """Validate Karpenter NodePool / EC2NodeClass objects at synth time as the release's API server
 would, from the release's own CRD files, and flag what the Karpenter controller cannot decode.
 
-    validator("0.37.2", "NodePool").validate(obj) -> list[Violation]
+    validator(PROFILES["0.37.2"], "NodePool").validate(obj) -> list[Violation]
 
 What "as the API server would" covers (see the submodules for the details of each step):
 - pruning of unknown fields, which the API server does silently (a typo vanishes); here each one is
@@ -15,8 +15,8 @@ What "as the API server would" covers (see the submodules for the details of eac
 - origin="controller": values the API accepts but the controller's Go types cannot decode (cron
   schedules, Go durations, quantities, int32 ranges, RFC 3339 times; _validator.CONTROLLER_CHECKS),
   and, for NodePools, the release's RuntimeValidate (label, requirement and taint keys as qualified
-  names, restricted label domains, duplicate taints, ...; _runtime.py), after which the controller
-  ignores the NodePool.
+  names, restricted label domains, duplicate taints, ...; _runtime.py with the profile's
+  `node_pool_rules`), after which the controller ignores the NodePool.
 
 Not modelled: the API server's CEL cost budget (these rules are far below it), admission webhooks,
 and conversion between served versions (validate in the version the release stores).
@@ -32,7 +32,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from karpenter_model.releases import DATA, read_yaml
+from karpenter_model.releases import ReleaseProfile, read_yaml
+from karpenter_model.releases.node_pool_rules import NodePoolRules
 
 from . import _cel, _runtime
 from ._golang import label_value_error
@@ -47,8 +48,8 @@ UNEVALUATED: list[tuple[str, str, str, str, str]] = []
 class CrdValidator:
     """One served version of one CRD: schema and CEL rules compiled once, reused for every object."""
 
-    def __init__(self, crd: dict[str, Any], version: str, release: str | None = None):
-        """release (e.g. "0.37.2") enables that Karpenter's NodePool RuntimeValidate checks."""
+    def __init__(self, crd: dict[str, Any], version: str, release: ReleaseProfile | None = None):
+        """A release adds what its controller checks beyond the API: NodePool RuntimeValidate, names used as labels."""
         spec = crd["spec"]
         (served,) = [v for v in spec["versions"] if v["name"] == version]
         self.kind: str = spec["names"]["kind"]
@@ -60,10 +61,10 @@ class CrdValidator:
         self.rules: list[_cel.Rule] = []
         self._root = Node({**root, "properties": props}, "", self.rules)
         self._memo: dict[tuple[int, str], list[tuple[int, str]]] = {}
-        self._runtime = _runtime.profile_for(release) if release and self.kind == "NodePool" else None
-        # Karpenter labels NodeClaims with the NodePool's name, and from 1.1 with the EC2NodeClass's.
-        newer = release is not None and tuple(int(p) for p in release.split(".")[:2]) >= (1, 1)
-        self._name_is_a_label = self.kind == "NodePool" or (self.kind == "EC2NodeClass" and newer)
+        self._node_pool_rules = release.node_pool_rules if release is not None and self.kind == "NodePool" else None
+        # Karpenter labels NodeClaims with the NodePool's name, and in some releases with the EC2NodeClass's.
+        node_class_label = release is not None and release.node_class_name_is_label
+        self._name_is_a_label = self.kind == "NodePool" or (self.kind == "EC2NodeClass" and node_class_label)
         self.unevaluated = [(self.kind, version, r.location, r.source, r.unsupported) for r in self.rules if r.unsupported]
         UNEVALUATED.extend(self.unevaluated)
 
@@ -125,15 +126,15 @@ class CrdValidator:
                 if self._root.rules:  # a root rule sees apiVersion, kind, metadata.name/generateName
                     walk.sites = [(n, {**v, "metadata": meta} if n is self._root else v, p) for n, v, p in walk.sites]
                 run_rules(walk.sites, walk, self._memo)
-        if self._runtime is not None and isinstance(stored.get("spec"), dict):
-            self._runtime_validate(self._runtime, stored["spec"], walk)
+        if self._node_pool_rules is not None and isinstance(stored.get("spec"), dict):
+            self._runtime_validate(self._node_pool_rules, stored["spec"], walk)
         return walk.violations
 
     @staticmethod
-    def _runtime_validate(profile: _runtime.Profile, spec: dict[str, Any], walk: Walk) -> None:
+    def _runtime_validate(rules: NodePoolRules, spec: dict[str, Any], walk: Walk) -> None:
         """The controller's NodePool.RuntimeValidate, except where the API already rejects that part."""
         taken = [v.path for v in walk.violations if len(v.path) > 3]
-        for path, value, error in _runtime.runtime_validate(profile, spec):
+        for path, value, error in _runtime.runtime_validate(rules, spec):
             if any(p[: len(path)] == path or path[: len(p)] == p for p in taken):
                 continue
             walk.add(
@@ -144,7 +145,7 @@ class CrdValidator:
             )
 
     def _name_is_label_value(self, name: Any, walk: Walk) -> None:
-        """NodeClaims carry the NodePool's name (and from 1.1 the EC2NodeClass's) as a label value."""
+        """NodeClaims carry the NodePool's name (and, where the release says so, the EC2NodeClass's) as a label value."""
         error = label_value_error(name) if isinstance(name, str) else None
         if error and not any(v.path == ("metadata", "name") for v in walk.violations):
             label = "karpenter.sh/nodepool" if self.kind == "NodePool" else "karpenter.k8s.aws/ec2nodeclass"
@@ -161,28 +162,25 @@ _KIND_LINE = re.compile(r"^\s+kind:\s*(\w+)\s*$", re.M)
 
 
 @cache
-def _crd_file(release: str, kind: str) -> Path:
+def _crd_file(release: ReleaseProfile, kind: str) -> Path:
     """The release's CRD file for kind (found by `spec.names.kind`, without parsing every file)."""
-    folder = DATA / release / "crds"
-    if not folder.is_dir():
-        raise ValueError(f"no CRDs for Karpenter release {release!r} in {DATA}")
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted((release.data_dir / "crds").glob("*.yaml")):
         head = path.read_text()[:4000]
         names = head.find("names:")
         match = _KIND_LINE.search(head, names) if names >= 0 else None
         if match and match.group(1) == kind:
             return path
-    raise ValueError(f"Karpenter {release} ships no CRD for kind {kind!r}")
+    raise ValueError(f"Karpenter {release.version} ships no CRD for kind {kind!r}")
 
 
-def load_crd(release: str, kind: str) -> dict[str, Any]:
+def load_crd(release: ReleaseProfile, kind: str) -> dict[str, Any]:
     """The release's CRD for kind, parsed."""
     crd: dict[str, Any] = read_yaml(_crd_file(release, kind))
     return crd
 
 
 @cache
-def validator(release: str, kind: str) -> CrdValidator:
+def validator(release: ReleaseProfile, kind: str) -> CrdValidator:
     """The validator for kind in the version the release stores (v1beta1 for 0.37.x, v1 for 1.x)."""
     crd = load_crd(release, kind)
     (storage,) = [v["name"] for v in crd["spec"]["versions"] if v.get("storage")]

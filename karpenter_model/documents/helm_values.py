@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.helm_overrides import merged
 from karpenter_model.terraform_literals import literal_tree
 
 CHART_DEFAULT_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
@@ -80,7 +81,8 @@ def controller_values(
         values["podAnnotations"] = {IDENTITY_POD_ANNOTATION: rollout}
     if config.release.webhooks:
         values["webhook"] = {"enabled": True, "port": WEBHOOK_PORT}
-    return values
+    # Last: config `karpenter.helm_values`, which validation keeps off everything set above.
+    return merged(values, literal_tree(settings.helm_values)) if settings.helm_values else values
 
 
 def crd_chart_values(config: KarpenterConfig) -> dict[str, Any]:

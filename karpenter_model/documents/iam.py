@@ -12,13 +12,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from karpenter_model.config import KarpenterConfig
+from karpenter_model.limits import IAM_MANAGED_POLICY_MAX_CHARACTERS, partition_of
 from karpenter_model.releases import ControllerPolicyName, ReleaseProfile
 from karpenter_model.releases.cloudformation import substitute
+from karpenter_model.terraform_literals import literal_tree
 
 PolicyDocument = dict[str, Any]
 
 # A managed node group's role: what EKS requires for its nodes to join (SSM is only upstream's choice for Karpenter nodes).
 SYSTEM_NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+# The policy of config `iam.controller_policy_statements`: beside upstream's, which stay as upstream wrote them.
+ADDITIONAL_POLICY = ControllerPolicyName("karpenter_controller_additional", "-karpenter-controller-additional")
+
+
+def additional_policy(config: KarpenterConfig) -> PolicyDocument | None:
+    """The controller's extra statements from config, as one policy (validation keeps it within IAM's size limit)."""
+    statements = [statement.document() for statement in config.iam.controller_policy_statements]
+    return {"Version": "2012-10-17", "Statement": literal_tree(statements)} if statements else None
 
 
 def managed_policy_arn(partition: str, name: str) -> str:
@@ -57,21 +69,6 @@ def controller_policies(profile: ReleaseProfile, values: PolicyValues) -> dict[C
     return {name: substitute(document, values.placeholders()) for name, document in profile.controller_policies.items()}
 
 
-# Region name prefixes of the partitions other than `aws` (AWS General Reference, "Regions and partitions").
-PARTITION_BY_REGION_PREFIX = {
-    "cn-": "aws-cn",
-    "us-gov-": "aws-us-gov",
-    "us-isob-": "aws-iso-b",
-    "us-isof-": "aws-iso-f",
-    "us-iso-": "aws-iso",
-    "eu-isoe-": "aws-iso-e",
-}
-
-
-def partition_of(region: str) -> str:
-    return next((p for prefix, p in PARTITION_BY_REGION_PREFIX.items() if region.startswith(prefix)), "aws")
-
-
 def measured_values(config: KarpenterConfig) -> PolicyValues:
     """The literal values the stack's references will take, as long as they will be: what a policy's size is measured with.
 
@@ -87,10 +84,6 @@ def measured_values(config: KarpenterConfig) -> PolicyValues:
         queue_arn=f"arn:{partition}:sqs:{config.region}:{account}:{names.interruption_queue}",
         node_role_arn=f"arn:{partition}:iam::{account}:role/{names.node_role}",
     )
-
-
-# IAM counts a managed policy's characters without white space (IAM User Guide, "IAM and AWS STS quotas").
-MANAGED_POLICY_MAX_CHARACTERS = 6144
 
 
 def policy_size(document: PolicyDocument) -> int:
@@ -122,10 +115,13 @@ def _parts(document: PolicyDocument) -> list[list[int]]:
     parts: list[list[int]] = [[]]
     for index, _ in enumerate(document["Statement"]):
         candidate = {**document, "Statement": [document["Statement"][i] for i in (*parts[-1], index)]}
-        if parts[-1] and policy_size(candidate) > MANAGED_POLICY_MAX_CHARACTERS:
+        if parts[-1] and policy_size(candidate) > IAM_MANAGED_POLICY_MAX_CHARACTERS:
             parts.append([])
         parts[-1].append(index)
-        if policy_size({**document, "Statement": [document["Statement"][i] for i in parts[-1]]}) > MANAGED_POLICY_MAX_CHARACTERS:
+        if (
+            policy_size({**document, "Statement": [document["Statement"][i] for i in parts[-1]]})
+            > IAM_MANAGED_POLICY_MAX_CHARACTERS
+        ):
             raise ValueError(
                 f"statement {document['Statement'][index].get('Sid', index)} alone exceeds IAM's managed policy size"
             )
