@@ -641,7 +641,7 @@ class AwsChecks:
             yield failed(
                 check,
                 "; ".join(f"{alarm['AlarmName']} is in ALARM: {alarm.get('AlarmDescription', '')}" for alarm in firing),
-                "what each alarm means and what to do: docs/interruption.md, Alarms",
+                "docs/interruption.md, Alarms; what each one means and what to do",
             )
         else:
             states = sorted({str(found[name].get("StateValue")) for name in declared})

@@ -908,8 +908,9 @@ class KarpenterConfig(Strict):
     )
     interruption: InterruptionSettings = Field(
         InterruptionSettings(),
-        description="The SQS queue that EventBridge rules feed with interruption events for the controller: its encryption, "
-        "alarms and dead-letter queue ([interruption handling](interruption.md)). `interruption_queue`, the earlier name, is still read.",
+        description="The SQS queue that EventBridge rules feed with interruption events for the controller, its "
+        "encryption, alarms and dead-letter queue ([interruption handling](interruption.md)). `interruption_queue`, "
+        "its earlier name, is still read.",
     )
     node_role: NodeRoleSettings = Field(NodeRoleSettings(), description="The IAM role of the nodes Karpenter launches.")
     discovery: DiscoverySettings = Field(

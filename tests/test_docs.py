@@ -25,8 +25,7 @@ CITING = [
     *sorted((ROOT / "examples").rglob("*.yaml")),
     *sorted((ROOT / "tests" / "__snapshots__").rglob("*.ambr")),
 ]
-# Pages another branch of the same issue adds (issue 22: the interruption queue's KMS key, alarms and DLQ).
-# Links to them are allowed to dangle until that branch is merged; then this set must be emptied.
+# Pages another branch adds: links to them may dangle until that branch is merged; then the set must be emptied.
 PENDING: set[Path] = set()
 
 # A citation's section name, after any JSON or Python escaping of its opening quote.
