@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import os
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -172,3 +173,27 @@ class Started:
         if error is not None:
             raise error
         return result
+
+
+class TerraformRun(Protocol):
+    """A round trip of one stack: its terraform runner, and the first failure it records for its tests."""
+
+    failure: str | None
+
+    def tf(self, *args: str) -> Any: ...
+
+
+Run = TypeVar("Run", bound=TerraformRun)
+
+
+def guarded(run: Run, steps: Callable[[], None]) -> Run:
+    """Run `steps`; on failure record it and destroy what may be left, so nothing lingers in moto."""
+    try:
+        steps()
+    except Exception:  # noqa: BLE001 - recorded; the tests reading this run fail with it
+        run.failure = traceback.format_exc()
+        try:
+            run.tf("destroy", "-auto-approve")
+        except Exception:  # noqa: BLE001 - recorded with the first failure
+            run.failure += "\nand the clean-up destroy failed too:\n" + traceback.format_exc()
+    return run

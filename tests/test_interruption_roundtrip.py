@@ -23,7 +23,6 @@ import json
 import shutil
 import subprocess
 import time
-import traceback
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,17 @@ from karpenter_model.documents.interruption import (
 )
 from tests.conftest import synth
 from tests.moto_harness import ACCOUNT_ID, REGION, MotoHarness, create_stand_in_cluster
-from tests.roundtrip_support import Figures, Start, Started, aws_env, listed, roundtrip_config, starts_early, state_instances
+from tests.roundtrip_support import (
+    Figures,
+    Start,
+    Started,
+    aws_env,
+    guarded,
+    listed,
+    roundtrip_config,
+    starts_early,
+    state_instances,
+)
 from tests.terraform import terraform, terraform_env
 
 HARDENED = {
@@ -227,15 +236,7 @@ def switch_and_back(run: Run, moto: MotoHarness) -> Run:
         run.seen["state_after_destroy"] = state()
         run.seen["leftovers"] = leftovers(moto, run.steps["hardened"], run.seen["after"]["key"]["metadata"]["KeyId"])
 
-    try:
-        steps()
-    except Exception:  # noqa: BLE001 - recorded; the tests reading this run fail with it
-        run.failure = traceback.format_exc()
-        try:
-            run.tf("destroy", "-auto-approve")
-        except Exception:  # noqa: BLE001 - recorded with the first failure
-            run.failure += "\nand the clean-up destroy failed too:\n" + traceback.format_exc()
-    return run
+    return guarded(run, steps)
 
 
 @starts_early

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -33,7 +32,16 @@ from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.iam import irsa_trust_policy, pod_identity_trust_policy
 from tests.conftest import synth
 from tests.moto_harness import ACCOUNT_ID, MotoHarness, StandInCluster, create_stand_in_cluster
-from tests.roundtrip_support import Start, Started, aws_env, listed, roundtrip_config, starts_early, state_instances
+from tests.roundtrip_support import (
+    Start,
+    Started,
+    aws_env,
+    guarded,
+    listed,
+    roundtrip_config,
+    starts_early,
+    state_instances,
+)
 from tests.terraform import terraform, terraform_env
 
 ROLE = "aws_iam_role.karpenter_controller"
@@ -125,19 +133,6 @@ def live(moto: MotoHarness, config: KarpenterConfig, stand_in: StandInCluster) -
             if p["Arn"].endswith(stand_in.issuer.removeprefix("https://"))
         ],
     }
-
-
-def guarded(run: Run, steps: Callable[[], None]) -> Run:
-    """Run `steps`; on failure record it and destroy what may be left, so nothing lingers in moto."""
-    try:
-        steps()
-    except Exception:  # noqa: BLE001 - recorded; the tests reading this run fail with it
-        run.failure = traceback.format_exc()
-        try:
-            run.tf("destroy", "-auto-approve")
-        except Exception:  # noqa: BLE001 - recorded with the first failure
-            run.failure += "\nand the clean-up destroy failed too:\n" + traceback.format_exc()
-    return run
 
 
 def fresh(run: Run, moto: MotoHarness) -> Run:
