@@ -4,6 +4,8 @@ path honest when configured: a customer managed key, a dead-letter queue with re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -52,43 +54,18 @@ class InterruptionQueue(Construct):
         self._decrypt_policy_name = inputs.decrypt_policy_name
         self.key_arn = self._key(inputs, cluster, rule_arns) if inputs.kms else None
         encryption = {"kms_master_key_id": self.key_arn} if self.key_arn else {"sqs_managed_sse_enabled": True}
-        self.queue = named(
-            SqsQueue(
-                self,
-                "karpenter_interruption",
-                name=inputs.queue_name,
-                message_retention_seconds=inputs.message_retention_seconds,
-                tags={"Name": inputs.queue_name},
-                **encryption,
-            )
-        )
-        named(
-            SqsQueuePolicy(
-                self, "karpenter_interruption_policy", queue_url=self.queue.url, policy=json.dumps(queue_policy(self.queue.arn))
-            ),
-            "karpenter_interruption",
+        self.queue = self._queue(
+            "karpenter_interruption", inputs.queue_name, inputs.message_retention_seconds, encryption, queue_policy
         )
         settings = inputs.dead_letter_queue
         dead_letter_queue = None
         if settings is not None:
-            dead_letter_queue = named(
-                SqsQueue(
-                    self,
-                    "karpenter_interruption_dlq",
-                    name=inputs.dead_letter_queue_name,
-                    message_retention_seconds=settings.message_retention_seconds,
-                    tags={"Name": inputs.dead_letter_queue_name},
-                    **encryption,
-                )
-            )
-            named(
-                SqsQueuePolicy(
-                    self,
-                    "karpenter_interruption_dlq_policy",
-                    queue_url=dead_letter_queue.url,
-                    policy=json.dumps(dead_letter_queue_policy(dead_letter_queue.arn, rule_arns)),
-                ),
+            dead_letter_queue = self._queue(
                 "karpenter_interruption_dlq",
+                inputs.dead_letter_queue_name,
+                settings.message_retention_seconds,
+                encryption,
+                lambda arn: dead_letter_queue_policy(arn, rule_arns),
             )
         for rule in inputs.rules:
             event_rule = named(
@@ -141,6 +118,21 @@ class InterruptionQueue(Construct):
                     ok_actions=actions,
                 )
             )
+
+    def _queue(
+        self,
+        address: str,
+        name: str,
+        retention_seconds: int,
+        encryption: dict[str, Any],
+        policy: Callable[[str], dict[str, Any]],
+    ) -> SqsQueue:
+        """A queue (`aws_sqs_queue.<address>`) and its queue policy (same address), the policy built from the queue's ARN."""
+        queue = named(
+            SqsQueue(self, address, name=name, message_retention_seconds=retention_seconds, tags={"Name": name}, **encryption)
+        )
+        named(SqsQueuePolicy(self, f"{address}_policy", queue_url=queue.url, policy=json.dumps(policy(queue.arn))), address)
+        return queue
 
     def _key(self, inputs: InterruptionQueueInputs, cluster: ExistingCluster, rule_arns: list[str]) -> str:
         """The user's key ARN, or a key created here: rotation on, an alias, a policy admitting the rules."""
