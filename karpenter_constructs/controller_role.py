@@ -22,6 +22,7 @@ from karpenter_model.documents.iam import (
     controller_trust_policy,
     managed_policies,
 )
+from karpenter_model.documents.interruption import INTERRUPTION_KMS_POLICY, decrypt_policy
 from karpenter_model.migration import MigrationStep
 from karpenter_model.releases import ControllerPolicyName
 
@@ -39,10 +40,14 @@ class ControllerRole(Construct):
         oidc: OidcProvider | None,
         queue_arn: str,
         node_role_arn: str,
+        key_arn: str | None,
         step: MigrationStep | None,
         guards: Sequence[dict[str, str]] = (),
     ) -> None:
-        """`guards`: preconditions checked before the role, and so before any of its policies, changes."""
+        """`key_arn`: the interruption queue's customer managed key, if any (the controller decrypts its messages).
+
+        `guards`: preconditions checked before the role, and so before any of its policies, changes.
+        """
         super().__init__(scope, id)
         self.names = inputs.names
         trust = controller_trust_policy(
@@ -83,6 +88,8 @@ class ControllerRole(Construct):
             self._attached_policy(name, document, after=kept)
         if inputs.additional_policy:
             self._attached_policy(ADDITIONAL_POLICY, inputs.additional_policy)
+        if key_arn:
+            self._attached_policy(INTERRUPTION_KMS_POLICY, decrypt_policy(key_arn))
 
     def _attached_policy(
         self, name: ControllerPolicyName, document: PolicyDocument, after: Sequence[ITerraformDependable] = ()

@@ -16,8 +16,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
 )
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_cloudcontrolapi_resource import DataAwsCloudcontrolapiResource
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -31,7 +29,6 @@ from karpenter_model.construct_inputs import InterruptionQueueInputs
 from karpenter_model.documents.interruption import (
     TARGET_ID,
     dead_letter_queue_policy,
-    decrypt_policy,
     eventbridge_key_statement,
     key_admits_eventbridge,
     key_policy,
@@ -51,7 +48,6 @@ class InterruptionQueue(Construct):
             rule_arn(partition=cluster.partition, region=cluster.region, account_id=cluster.account_id, rule_name=rule.name)
             for rule in inputs.rules
         ]
-        self._decrypt_policy_name = inputs.decrypt_policy_name
         self.key_arn = self._key(inputs, cluster, rule_arns) if inputs.kms else None
         encryption = {"kms_master_key_id": self.key_arn} if self.key_arn else {"sqs_managed_sse_enabled": True}
         self.queue = self._queue(
@@ -178,24 +174,4 @@ class InterruptionQueue(Construct):
                     ]
                 ),
             )
-        )
-
-    def allow_decrypt(self, role_name: str) -> None:
-        """The controller's kms:Decrypt on the queue's key, a policy of its own beside upstream's unchanged ones."""
-        if self.key_arn is None:
-            return
-        policy = named(
-            IamPolicy(
-                self,
-                "karpenter_controller_interruption_kms_policy",
-                name=self._decrypt_policy_name,
-                policy=json.dumps(decrypt_policy(self.key_arn)),
-            ),
-            "karpenter_controller_interruption_kms",
-        )
-        named(
-            IamRolePolicyAttachment(
-                self, "karpenter_controller_interruption_kms_attachment", role=role_name, policy_arn=policy.arn
-            ),
-            "karpenter_controller_interruption_kms",
         )

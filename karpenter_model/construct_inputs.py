@@ -241,7 +241,6 @@ class InterruptionQueueInputs:
     kms: bool  # encrypted with a customer managed key (`kms_key_arn`, or one the construct creates); else SQS-managed
     kms_key_arn: str | None  # a key of the user's: its policy is read at plan time and must admit EventBridge
     key_alias: str  # the created key's alias
-    decrypt_policy_name: str  # the controller's kms:Decrypt policy
     dead_letter_queue: DeadLetterQueueSettings | None  # None: no retry policy, no dead-letter queue
     dead_letter_queue_name: str
     alarms: tuple[Alarm, ...]  # empty: no alarms
@@ -269,7 +268,6 @@ class InterruptionQueueInputs:
             kms=settings.encryption == "kms",
             kms_key_arn=settings.kms_key_arn,
             key_alias=names.interruption_key_alias,
-            decrypt_policy_name=names.interruption_decrypt_policy,
             dead_letter_queue=dead_letter_queue,
             dead_letter_queue_name=names.interruption_dead_letter_queue,
             alarms=tuple(found_alarms) if settings.alarms.enabled else (),

@@ -42,7 +42,6 @@ class ResourceNames:
         # longer) fit, as SQS allows 80 characters, KMS aliases 256 and IAM policies 128.
         self.interruption_dead_letter_queue = f"{self.interruption_queue}-dlq"
         self.interruption_key_alias = f"alias/{self.interruption_queue}"
-        self.interruption_decrypt_policy = f"{prefix}-karpenter-controller-interruption-kms"
         self.oidc_provider = f"{prefix}-eks-oidc"
         self.overridden = {
             key

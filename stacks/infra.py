@@ -88,6 +88,7 @@ class InfraStack(TerraformStack):
             oidc=oidc,
             queue_arn=interruption.queue.arn,
             node_role_arn=node.role.arn,
+            key_arn=interruption.key_arn,
             step=step,
             guards=[
                 infra_release_guard(config.release, step.previous if step else None, role_name, RUNNING_RELEASE),
@@ -100,7 +101,6 @@ class InfraStack(TerraformStack):
                 ),
             ],
         )
-        interruption.allow_decrypt(controller.role.name)
         pod_identity = None
         if "pod_identity" in config.karpenter.identities:
             pod_identity = PodIdentity(

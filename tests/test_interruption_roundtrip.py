@@ -33,6 +33,7 @@ import pytest
 from karpenter_model.config import KarpenterConfig
 from karpenter_model.documents.interruption import (
     EVENTBRIDGE_KEY_SID,
+    INTERRUPTION_KMS_POLICY,
     TARGET_ID,
     decrypt_policy,
     eventbridge_key_statement,
@@ -133,7 +134,7 @@ def live(moto: MotoHarness, config: KarpenterConfig) -> dict[str, Any]:
         p["PolicyName"]: p["PolicyArn"]
         for p in iam.list_attached_role_policies(RoleName=names.controller_role)["AttachedPolicies"]
     }
-    decrypt = found["controller_policies"].get(names.interruption_decrypt_policy)
+    decrypt = found["controller_policies"].get(names.controller_policy(INTERRUPTION_KMS_POLICY.suffix))
     if decrypt:
         version = iam.get_policy(PolicyArn=decrypt)["Policy"]["DefaultVersionId"]
         document = iam.get_policy_version(PolicyArn=decrypt, VersionId=version)["PolicyVersion"]["Document"]
@@ -370,7 +371,7 @@ def test_the_alarms_watch_the_right_metrics(run: Run) -> None:
 
 def test_the_controller_may_decrypt_with_that_key_only(run: Run) -> None:
     names = run.steps["hardened"].resource_names
-    assert names.interruption_decrypt_policy not in run.seen["before"]["controller_policies"]
+    assert names.controller_policy(INTERRUPTION_KMS_POLICY.suffix) not in run.seen["before"]["controller_policies"]
     assert run.seen["after"]["decrypt_policy"] == decrypt_policy(run.seen["after"]["key"]["metadata"]["Arn"])
 
 

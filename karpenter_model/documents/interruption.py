@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from karpenter_model.releases import ControllerPolicyName
+
 TARGET_ID = "KarpenterInterruptionQueueTarget"
 EVENTS_SERVICE = "events.amazonaws.com"
 # What EventBridge does with the key of an encrypted target queue (EventBridge User Guide, "Amazon SQS permissions").
@@ -79,6 +81,10 @@ def key_policy(*, partition: str, account_id: str, rule_arns: Sequence[str]) -> 
             eventbridge_key_statement(account_id=account_id, rule_arns=rule_arns),
         ],
     }
+
+
+# The controller's policy of `decrypt_policy`, beside upstream's unchanged ones (only with `interruption.encryption: kms`).
+INTERRUPTION_KMS_POLICY = ControllerPolicyName("karpenter_controller_interruption_kms", "-karpenter-controller-interruption-kms")
 
 
 def decrypt_policy(key_arn: str) -> dict[str, Any]:
