@@ -254,13 +254,6 @@ class InterruptionQueueInputs:
             for rule in config.release.interruption_rules
         )
         dead_letter_queue = settings.dead_letter_queue if settings.dead_letter_queue.enabled else None
-        found_alarms = alarms(
-            queue_name=names.interruption_queue,
-            rule_names={rule.key: rule.name for rule in rules},
-            dead_letter_queue_name=names.interruption_dead_letter_queue if dead_letter_queue else None,
-            oldest_message_age_seconds=settings.alarms.oldest_message_age_seconds,
-            evaluation_periods=settings.alarms.evaluation_periods,
-        )
         return cls(
             queue_name=names.interruption_queue,
             message_retention_seconds=settings.message_retention_seconds,
@@ -270,6 +263,16 @@ class InterruptionQueueInputs:
             key_alias=names.interruption_key_alias,
             dead_letter_queue=dead_letter_queue,
             dead_letter_queue_name=names.interruption_dead_letter_queue,
-            alarms=tuple(found_alarms) if settings.alarms.enabled else (),
+            alarms=tuple(
+                alarms(
+                    queue_name=names.interruption_queue,
+                    rule_names={rule.key: rule.name for rule in rules},
+                    dead_letter_queue_name=names.interruption_dead_letter_queue if dead_letter_queue else None,
+                    oldest_message_age_seconds=settings.alarms.oldest_message_age_seconds,
+                    evaluation_periods=settings.alarms.evaluation_periods,
+                )
+            )
+            if settings.alarms.enabled
+            else (),
             alarm_actions=(settings.alarms.sns_topic_arn,) if settings.alarms.sns_topic_arn else (),
         )
