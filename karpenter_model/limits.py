@@ -311,7 +311,7 @@ KUBERNETES_VERSION = r"^1\.[0-9]{1,2}$"
 
 def kms_key_arn_problem(arn: str) -> str | None:
     """What is wrong with `arn` as the interruption queue's key, or None: the AWS managed SQS key, or not a key ARN."""
-    if arn.endswith(SQS_AWS_MANAGED_KEY_ALIAS) or arn == SQS_AWS_MANAGED_KEY_ALIAS:
+    if arn.endswith(SQS_AWS_MANAGED_KEY_ALIAS):  # the alias name, or its alias ARN
         return (
             f"{SQS_AWS_MANAGED_KEY_ALIAS} is the AWS managed key for SQS, and EventBridge cannot use it: its key policy cannot "
             "be changed to admit events.amazonaws.com, so no interruption event would reach the queue; allowed: the ARN "
